@@ -1,0 +1,33 @@
+"""The common frame of a service process; each service adds its own blueprints and checks."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Flask
+from spectree import SpecTree
+
+from eventops import db, health, i18n, logs, openapi, problems, service_auth
+from eventops.config import Settings
+
+
+def create_service_app(settings: Settings, spec: SpecTree, blueprints: list,
+                       checks: dict[str, health.Check] | None = None) -> Flask:
+    app = Flask(settings.service)
+    app.config.update(
+        SETTINGS=settings,
+        SERVICE_TOKEN=settings.service_token,
+        TESTING=settings.testing,
+        JSON_SORT_KEYS=False,
+        MAX_CONTENT_LENGTH=12 * 1024 * 1024,
+    )
+    logs.configure(settings.service)
+    logs.log_requests(app)
+    problems.register(app)
+    db.init_app(app, settings.database_url)
+    service_auth.protect_api(app)
+    health.register(app, {"database": health.database_check, **(checks or {})})
+    i18n.init_app(app, Path(__file__).parent / "translations")
+    for blueprint in blueprints:
+        app.register_blueprint(blueprint)
+    openapi.register(app, spec)
+    return app

@@ -1,0 +1,34 @@
+"""Calls between processes carry a service token; a service refuses API calls without a valid one."""
+from __future__ import annotations
+
+import hmac
+
+from flask import Flask, current_app, g, request
+
+from eventops.problems import Problem
+
+HEADER = "Authorization"
+#: The staff member (and their role) on whose behalf the gateway calls: for audit trails only.
+STAFF_HEADER = "X-Staff-User"
+DEVICE_HEADER = "X-Device"
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {HEADER: f"Bearer {token}"}
+
+
+def protect_api(app: Flask, prefix: str = "/api/") -> None:
+    """Every request under `prefix` must carry the shared service token."""
+
+    @app.before_request
+    def check_service_token():
+        if not request.path.startswith(prefix):
+            return None
+        given = request.headers.get(HEADER, "")
+        scheme, _, token = given.partition(" ")
+        expected = current_app.config["SERVICE_TOKEN"]
+        if scheme.lower() != "bearer" or not hmac.compare_digest(token.encode(), expected.encode()):
+            raise Problem(401, "Unauthorized", "A valid service token is required.")
+        g.staff_user = request.headers.get(STAFF_HEADER) or None
+        g.device = request.headers.get(DEVICE_HEADER) or None
+        return None

@@ -1,0 +1,13 @@
+"""The feedback service: surveys during and after the course, and their results."""
+from __future__ import annotations
+
+from flask import Flask
+
+from eventops.config import Settings
+from eventops.service import create_service_app
+from services.feedback.api import api, spec
+
+
+def create_app(settings: Settings | None = None) -> Flask:
+    settings = settings or Settings.from_env("feedback")
+    return create_service_app(settings, spec, [api])

@@ -1,0 +1,156 @@
+"""Registration's tables: events, their programme, participants."""
+from __future__ import annotations
+
+import enum
+import secrets
+from datetime import date, datetime, time, timezone
+
+from sqlalchemy import (CheckConstraint, Date, DateTime, Enum, ForeignKey, Index, Integer, String,
+                        Text, Time, UniqueConstraint)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from eventops.db import new_metadata
+
+
+class Base(DeclarativeBase):
+    metadata = new_metadata()
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def new_personal_token() -> str:
+    """256 random bits: the key to a participant's personal page and badge QR."""
+    return secrets.token_urlsafe(32)
+
+
+# No 0/O, 1/I/L: codes are read aloud at the door and typed by hand.
+CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
+
+
+def new_participant_code() -> str:
+    return "".join(secrets.choice(CODE_ALPHABET) for _ in range(6))
+
+
+class SessionKind(str, enum.Enum):
+    lecture = "lecture"
+    training = "training"
+    expert_session = "expert_session"
+    strategic_session = "strategic_session"
+    workshop = "workshop"
+    opening = "opening"
+    closing = "closing"
+    other = "other"
+
+
+class ParticipantStatus(str, enum.Enum):
+    registered = "registered"
+    confirmed = "confirmed"
+    cancelled = "cancelled"
+
+
+class Gender(str, enum.Enum):
+    male = "male"
+    female = "female"
+
+
+class Event(Base):
+    __tablename__ = "events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: short stable name used in URLs
+    slug: Mapped[str] = mapped_column(String(64), unique=True)
+    title: Mapped[str] = mapped_column(String(500))
+    organiser: Mapped[str] = mapped_column(String(500), default="")
+    place: Mapped[str] = mapped_column(String(300), default="")
+    starts_on: Mapped[date] = mapped_column(Date)
+    ends_on: Mapped[date] = mapped_column(Date)
+    #: ПК (professional development) or ПП (professional retraining): goes into the federal register
+    programme_kind: Mapped[str] = mapped_column(String(8), default="ПК")
+    #: whether the public registration form accepts participants
+    registration_open: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    sessions: Mapped[list[ProgrammeSession]] = relationship(
+        back_populates="event", order_by="(ProgrammeSession.day, ProgrammeSession.starts_at)",
+        cascade="all, delete-orphan")
+
+    __table_args__ = (CheckConstraint("ends_on >= starts_on", name="dates_in_order"),)
+
+
+class ProgrammeSession(Base):
+    """One item of an event's programme: a lecture, a training, an expert session..."""
+
+    __tablename__ = "programme_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"), index=True)
+    day: Mapped[date] = mapped_column(Date)
+    starts_at: Mapped[time] = mapped_column(Time)
+    ends_at: Mapped[time] = mapped_column(Time)
+    title: Mapped[str] = mapped_column(String(500))
+    kind: Mapped[SessionKind] = mapped_column(Enum(SessionKind, native_enum=False, length=32))
+    speakers: Mapped[str] = mapped_column(String(500), default="")
+    room: Mapped[str] = mapped_column(String(200), default="")
+    #: academic hours (45 minutes each) this session counts towards the programme
+    academic_hours: Mapped[int] = mapped_column(Integer, default=0)
+
+    event: Mapped[Event] = relationship(back_populates="sessions")
+
+    __table_args__ = (
+        CheckConstraint("ends_at > starts_at", name="times_in_order"),
+        CheckConstraint("academic_hours >= 0 AND academic_hours <= 24", name="hours_range"),
+    )
+
+
+class Participant(Base):
+    __tablename__ = "participants"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"))
+    #: short code printed on the badge and read aloud at the door; unique within the event
+    code: Mapped[str] = mapped_column(String(12), default=new_participant_code)
+    #: secret for the personal page link and the badge QR
+    token: Mapped[str] = mapped_column(String(64), unique=True, default=new_personal_token)
+    surname: Mapped[str] = mapped_column(String(100))
+    first_name: Mapped[str] = mapped_column(String(100))
+    patronymic: Mapped[str | None] = mapped_column(String(100))
+    email: Mapped[str] = mapped_column(String(254))
+    #: e-mail lower-cased and stripped: the identity used to find duplicates
+    email_key: Mapped[str] = mapped_column(String(254))
+    phone: Mapped[str] = mapped_column(String(32), default="")
+    #: code of the subject of the Russian Federation (see regions.json)
+    region_code: Mapped[str | None] = mapped_column(String(8))
+    organisation: Mapped[str] = mapped_column(String(500), default="")
+    position: Mapped[str] = mapped_column(String(300), default="")
+    status: Mapped[ParticipantStatus] = mapped_column(
+        Enum(ParticipantStatus, native_enum=False, length=16), default=ParticipantStatus.registered)
+    # Optional data for the federal register of qualification documents (ФИС ФРДО).
+    birth_date: Mapped[date | None] = mapped_column(Date)
+    gender: Mapped[Gender | None] = mapped_column(Enum(Gender, native_enum=False, length=8))
+    #: СНИЛС as XXX-XXX-XXX YY, checksum verified on the way in
+    snils: Mapped[str | None] = mapped_column(String(14))
+    #: citizenship as an ОКСМ code (643 = Russia)
+    citizenship: Mapped[str | None] = mapped_column(String(3))
+    education_level: Mapped[str | None] = mapped_column(String(8))
+    diploma_surname: Mapped[str | None] = mapped_column(String(100))
+    diploma_series: Mapped[str | None] = mapped_column(String(20))
+    diploma_number: Mapped[str | None] = mapped_column(String(30))
+    #: name, e-mail, organisation, region and code folded for search (see search.fold)
+    search_text: Mapped[str] = mapped_column(Text, default="")
+    #: folded surname, for ranking surname-prefix matches first
+    surname_key: Mapped[str] = mapped_column(String(100), default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow,
+                                                 onupdate=utcnow)
+
+    __table_args__ = (
+        UniqueConstraint("event_id", "email_key", name="uq_participants_event_email"),
+        UniqueConstraint("event_id", "code", name="uq_participants_event_code"),
+        Index("ix_participants_event_surname", "event_id", "surname_key"),
+    )
+
+    @property
+    def full_name(self) -> str:
+        return " ".join(part for part in (self.surname, self.first_name, self.patronymic) if part)

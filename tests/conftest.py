@@ -1,0 +1,211 @@
+"""Test fixtures: real SQLite and PostgreSQL databases, a real Redis, live service processes on threads.
+
+Every test that takes `db_backend` runs twice, on SQLite and on PostgreSQL.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+import threading
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+from werkzeug.serving import make_server
+
+# Nothing a test does may touch the developer's own var/ folder.
+os.environ["EVENTOPS_VAR_DIR"] = tempfile.mkdtemp(prefix="eventops-test-var-")
+os.environ.setdefault("RATELIMIT_ENABLED", "true")
+
+from eventops.config import Settings  # noqa: E402
+from eventops.migrate import upgrade  # noqa: E402
+
+SERVICE_TOKEN = "test-service-token-" + uuid.uuid4().hex
+POSTGRES_ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+SERVICES = ("registration", "certificates", "feedback", "web")
+
+
+def make_settings(service: str, database_url: str, storage_dir: Path, **overrides) -> Settings:
+    values = dict(service=service, database_url=database_url, redis_url=REDIS_URL,
+                  service_token=SERVICE_TOKEN, secret_key="test-secret-" + uuid.uuid4().hex,
+                  storage_dir=storage_dir, testing=True)
+    return Settings(**{**values, **overrides})
+
+
+# --- databases -------------------------------------------------------------------------------
+
+@pytest.fixture(scope="session")
+def postgres_database() -> Iterator[str]:
+    """One throwaway PostgreSQL database for the test session, migrated for every service."""
+    name = f"eventops_test_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as connection:
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+    except Exception as exc:  # noqa: BLE001
+        pytest.fail(f"PostgreSQL is needed at {POSTGRES_ADMIN_URL} (set TEST_POSTGRES_URL): {exc}")
+    url = make_url(POSTGRES_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
+    for service in SERVICES:
+        upgrade(service, url)
+    yield url
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory) -> Path:
+    """An SQLite file migrated once for every service; each test gets a copy (migrations are slow)."""
+    path = tmp_path_factory.mktemp("sqlite-template") / "template.db"
+    for service in SERVICES:
+        upgrade(service, f"sqlite:///{path}")
+    return path
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_backend(request) -> str:
+    return request.param
+
+
+def _service_metadata(service: str):
+    import importlib
+
+    module = importlib.import_module("web.models" if service == "web" else f"services.{service}.models")
+    return module.Base.metadata
+
+
+@pytest.fixture
+def database_url(db_backend, request, tmp_path) -> Iterator[str]:
+    """A clean, migrated database of the chosen backend, holding every service's tables."""
+    if db_backend == "sqlite":
+        path = tmp_path / "test.db"
+        shutil.copy(request.getfixturevalue("sqlite_template"), path)
+        yield f"sqlite:///{path}"
+        return
+    url = request.getfixturevalue("postgres_database")
+    yield url
+    engine = create_engine(url)
+    tables = [t.name for service in SERVICES for t in _service_metadata(service).sorted_tables]
+    with engine.begin() as connection:
+        connection.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+    engine.dispose()
+
+
+# --- Redis -----------------------------------------------------------------------------------
+
+@pytest.fixture
+def redis_connection():
+    import redis
+
+    connection = redis.Redis.from_url(REDIS_URL)
+    try:
+        connection.ping()
+    except redis.ConnectionError as exc:
+        pytest.fail(f"Redis is needed at {REDIS_URL} (set TEST_REDIS_URL): {exc}")
+    connection.flushdb()
+    yield connection
+    connection.flushdb()
+
+
+# --- apps and live servers -------------------------------------------------------------------
+
+def create_service_app(service: str, settings: Settings):
+    if service == "web":
+        from web.app import create_app
+        return create_app(settings)
+    import importlib
+
+    return importlib.import_module(f"services.{service}.app").create_app(settings)
+
+
+@pytest.fixture
+def app_factory(database_url, tmp_path):
+    """Builds one service's Flask app on the test database."""
+
+    def build(service: str, **overrides):
+        return create_service_app(service, make_settings(service, database_url, tmp_path / "storage", **overrides))
+
+    return build
+
+
+def auth_headers() -> dict[str, str]:
+    return {"Authorization": f"Bearer {SERVICE_TOKEN}"}
+
+
+class LiveServer:
+    """A real HTTP server on a free port of 127.0.0.1, in a thread of the test process."""
+
+    def __init__(self, app):
+        self.server = make_server("127.0.0.1", 0, app, threaded=True)
+        self.url = f"http://127.0.0.1:{self.server.server_port}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@dataclass
+class LiveSystem:
+    urls: dict[str, str]
+    servers: dict[str, LiveServer] = field(default_factory=dict)
+    apps: dict = field(default_factory=dict)
+
+    @property
+    def web_url(self) -> str:
+        return self.urls["web"]
+
+    def stop(self, service: str) -> None:
+        self.servers.pop(service).stop()
+
+
+@pytest.fixture
+def live_system(database_url, tmp_path) -> Iterator[LiveSystem]:
+    """All three services and the gateway, served over real HTTP on loopback."""
+    system = LiveSystem(urls={})
+    storage = tmp_path / "storage"
+    for service in ("registration", "certificates", "feedback"):
+        app = create_service_app(service, make_settings(service, database_url, storage))
+        system.apps[service] = app
+        system.servers[service] = LiveServer(app)
+        system.urls[service] = system.servers[service].url
+    from web.app import create_app as create_web_app
+
+    web_app = create_web_app(make_settings("web", database_url, storage),
+                             service_urls={k: v for k, v in system.urls.items()})
+    system.apps["web"] = web_app
+    system.servers["web"] = LiveServer(web_app)
+    system.urls["web"] = system.servers["web"].url
+    yield system
+    for server in system.servers.values():
+        server.stop()
+
+
+@pytest.fixture
+def staff_factory(database_url):
+    """Creates a staff account directly in the gateway's database; returns (username, password)."""
+    from sqlalchemy.orm import Session
+
+    from eventops.db import make_engine
+    from web.auth import hash_password
+    from web.models import Role, StaffAccount
+
+    engine = make_engine(database_url)
+
+    def create(role: str = "organiser", username: str | None = None, password: str = "correct horse 42"):
+        username = username or f"{role}-{uuid.uuid4().hex[:6]}"
+        with Session(engine) as session:
+            session.add(StaffAccount(username=username, full_name=f"Тест {role}", role=Role(role),
+                                     password_hash=hash_password(password)))
+            session.commit()
+        return username, password
+
+    yield create
+    engine.dispose()

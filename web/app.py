@@ -1,0 +1,105 @@
+"""The HTMX gateway: the only thing a person's browser talks to."""
+from __future__ import annotations
+
+import logging
+import os
+from datetime import timedelta
+from pathlib import Path
+
+from flask import Flask, g, render_template, request
+from flask_babel import gettext as _
+from flask_wtf.csrf import CSRFError, CSRFProtect
+from htmx_flask import Htmx
+from werkzeug.exceptions import HTTPException
+
+from eventops import db, health, i18n, logs
+from eventops.config import Settings
+from web import auth, clients, formatting
+from web.clients import ServiceError, ServiceUnavailable
+from web.limits import limiter
+from web.views import home, status, verify
+
+log = logging.getLogger(__name__)
+csrf = CSRFProtect()
+
+def create_app(settings: Settings | None = None, service_urls: dict[str, str] | None = None) -> Flask:
+    settings = settings or Settings.from_env("web")
+    app = Flask("web")
+    app.config.update(
+        SETTINGS=settings,
+        SECRET_KEY=settings.secret_key,
+        TESTING=settings.testing,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        # Behind HTTPS in production (deploy/ sets it); a laptop serves plain http on 127.0.0.1.
+        SESSION_COOKIE_SECURE=os.environ.get("SESSION_COOKIE_SECURE", "").lower() in ("1", "true", "yes"),
+        # A tablet at the door stays logged in for a whole (long) day of check-in.
+        PERMANENT_SESSION_LIFETIME=timedelta(hours=18),
+        # The CSRF token lives as long as the session, so a page left open all day still submits.
+        WTF_CSRF_TIME_LIMIT=None,
+        WTF_CSRF_SSL_STRICT=False,
+        WTF_I18N_ENABLED=True,
+        RATELIMIT_STORAGE_URI=settings.redis_url or "memory://",
+        RATELIMIT_ENABLED=os.environ.get("RATELIMIT_ENABLED", "true").lower() != "false",
+        MAX_CONTENT_LENGTH=12 * 1024 * 1024,
+    )
+    logs.configure("web")
+    logs.log_requests(app)
+    db.init_app(app, settings.database_url)
+    i18n.init_app(app, Path(i18n.__file__).parent / "translations", gateway=True)
+    csrf.init_app(app)
+    limiter.init_app(app)
+    Htmx(app)
+    formatting.init_app(app)
+    clients.init_app(app, settings.service_token, service_urls)
+    health.register(app, {"database": health.database_check})
+
+    app.before_request(auth.load_staff)
+    app.register_blueprint(auth.bp)
+    app.register_blueprint(home.bp)
+    app.register_blueprint(status.bp)
+    app.register_blueprint(verify.bp)
+    register_error_pages(app)
+    app.context_processor(lambda: {"staff": g.get("staff"), "languages": i18n.LANGUAGES})
+    return app
+
+
+def register_error_pages(app: Flask) -> None:
+    """Every failure is a clear page in the person's language; never a stack trace."""
+
+    def page(status: int, message: str):
+        template = "error_fragment.html" if request.headers.get("HX-Request") else "error.html"
+        return render_template(template, status=status, message=message), status
+
+    @app.errorhandler(ServiceUnavailable)
+    def service_down(exc: ServiceUnavailable):
+        log.warning("service unavailable: %s", exc)
+        return page(503, _("The %(service)s is not answering right now. Try again in a minute; "
+                           "if it goes on, tell the organisers.", service=formatting.label(exc.service)))
+
+    @app.errorhandler(ServiceError)
+    def service_error(exc: ServiceError):
+        if exc.status == 404:
+            return page(404, _("Not found. The link may be wrong or out of date."))
+        log.warning("service error: %s", exc)
+        return page(exc.status, exc.problem.get("detail") or _("The request could not be completed."))
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(_exc):
+        return page(400, _("The form has expired. Reload the page and try again."))
+
+    @app.errorhandler(HTTPException)
+    def http_error(exc: HTTPException):
+        messages = {
+            403: _("You do not have access to this page."),
+            404: _("Not found. The link may be wrong or out of date."),
+            405: _("This action is not allowed here."),
+            413: _("The file is too large."),
+            429: _("Too many attempts. Wait a minute and try again."),
+        }
+        return page(exc.code or 500, messages.get(exc.code, _("The request could not be completed.")))
+
+    @app.errorhandler(Exception)
+    def unexpected(exc: Exception):
+        log.exception("unhandled error on %s %s", request.method, request.path)
+        return page(500, _("Something went wrong on our side. The error has been logged."))

@@ -1,0 +1,112 @@
+"""Staff accounts: passwords (argon2id), login and logout, and who may open which page."""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from functools import wraps
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from flask import Blueprint, abort, flash, g, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_wtf import FlaskForm
+from sqlalchemy import select
+from wtforms import PasswordField, StringField
+from wtforms.validators import DataRequired, Length
+
+from eventops import db
+from web.limits import limiter
+from web.models import Role, StaffAccount
+
+bp = Blueprint("auth", __name__)
+hasher = PasswordHasher()
+# Verified against when the username is unknown, so that a wrong name costs as long as a wrong password.
+_DUMMY_HASH = hasher.hash("not a real password")
+
+
+def hash_password(password: str) -> str:
+    return hasher.hash(password)
+
+
+def check_password(account: StaffAccount | None, password: str) -> bool:
+    try:
+        hasher.verify(account.password_hash if account else _DUMMY_HASH, password)
+    except (VerificationError, InvalidHashError):
+        return False
+    return account is not None and account.active
+
+
+def load_staff() -> None:
+    """Before each request: the logged-in staff member, or None."""
+    staff_id = session.get("staff_id")
+    g.staff = db.session().get(StaffAccount, staff_id) if staff_id else None
+    if g.staff is not None and not g.staff.active:
+        session.clear()
+        g.staff = None
+    g.device = request.cookies.get("device") or None
+
+
+def role_required(*roles: Role):
+    """Only staff with one of `roles` (admins always) may open the page; others get 403,
+    and someone not logged in is sent to the login page."""
+
+    def decorator(view):
+        @wraps(view)
+        def wrapped(*args, **kwargs):
+            if g.staff is None:
+                return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+            if g.staff.role is not Role.admin and g.staff.role not in roles:
+                abort(403)
+            return view(*args, **kwargs)
+        return wrapped
+    return decorator
+
+
+login_required = role_required(*Role)
+
+
+class LoginForm(FlaskForm):
+    username = StringField("username", validators=[DataRequired(), Length(max=64)])
+    password = PasswordField("password", validators=[DataRequired(), Length(max=200)])
+
+
+def _login_key() -> str:
+    return f"{request.remote_addr}|{(request.form.get('username') or '').strip().lower()}"
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit("10 per minute", methods=["POST"])  # any one address
+@limiter.limit("5 per minute;20 per hour", methods=["POST"], key_func=_login_key,
+               deduct_when=lambda response: response.status_code == 401)  # failures for one account
+def login():
+    form = LoginForm()
+    if not form.validate_on_submit():
+        status = 400 if request.method == "POST" else 200
+        return render_template("login.html", form=form), status
+    username = form.username.data.strip().lower()
+    account = db.session().scalar(select(StaffAccount).where(StaffAccount.username == username))
+    if not check_password(account, form.password.data):
+        # One message for a wrong name and a wrong password: it tells nobody which accounts exist.
+        return render_template("login.html", form=form,
+                               error=_("Wrong username or password.")), 401
+    if hasher.check_needs_rehash(account.password_hash):
+        account.password_hash = hash_password(form.password.data)
+    account.last_login_at = datetime.now(timezone.utc)
+    db.session().commit()
+    session.clear()  # a new session id on login: no session fixation
+    session.permanent = True
+    session["staff_id"] = account.id
+    return redirect(_safe_next(request.args.get("next")) or url_for("home.index"), 303)
+
+
+@bp.post("/logout")
+def logout():
+    session.clear()
+    flash(_("You have logged out."))
+    return redirect(url_for("auth.login"), 303)
+
+
+def _safe_next(target: str | None) -> str | None:
+    # Only paths on this site: "/events/1" yes, "//evil.example" or "https://..." no.
+    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return None

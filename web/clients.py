@@ -1,0 +1,90 @@
+"""Calls from the gateway to the services' JSON APIs, with the service token and the person's language."""
+from __future__ import annotations
+
+from typing import Any
+
+import requests
+from flask import current_app, g
+from flask_babel import get_locale
+
+from eventops.config import service_url
+from eventops.logs import REQUEST_ID_HEADER
+from eventops.service_auth import DEVICE_HEADER, STAFF_HEADER, bearer
+
+TIMEOUT_S = (2, 15)  # connect, read
+
+
+class ServiceError(Exception):
+    """A service answered with an error; `problem` is its problem+json body."""
+
+    def __init__(self, service: str, status: int, problem: dict):
+        super().__init__(f"{service} answered {status}: {problem.get('detail') or problem.get('title')}")
+        self.service, self.status, self.problem = service, status, problem
+
+    def field_errors(self) -> dict[str, str]:
+        return {e.get("field", ""): e.get("message", "") for e in self.problem.get("errors", [])}
+
+
+class ServiceUnavailable(Exception):
+    """A service could not be reached (down, timed out, or answered 5xx)."""
+
+    def __init__(self, service: str, reason: str):
+        super().__init__(f"{service} unavailable: {reason}")
+        self.service = service
+
+
+class ServiceClient:
+    def __init__(self, name: str, base_url: str, token: str):
+        self.name, self.base_url, self.token = name, base_url, token
+        self.http = requests.Session()  # keeps connections open between requests
+
+    def request(self, method: str, path: str, **kwargs) -> requests.Response:
+        headers = {**bearer(self.token), "Accept-Language": str(get_locale() or "ru"),
+                   REQUEST_ID_HEADER: g.get("request_id", "")}
+        staff = g.get("staff")
+        if staff is not None:
+            headers[STAFF_HEADER] = staff.username
+        if g.get("device"):
+            headers[DEVICE_HEADER] = g.device
+        headers.update(kwargs.pop("headers", {}))
+        try:
+            response = self.http.request(method, self.base_url + path, headers=headers,
+                                         timeout=TIMEOUT_S, **kwargs)
+        except requests.RequestException as exc:
+            raise ServiceUnavailable(self.name, type(exc).__name__) from exc
+        if response.status_code >= 500:
+            raise ServiceUnavailable(self.name, f"HTTP {response.status_code}")
+        if response.status_code >= 400:
+            try:
+                problem = response.json()
+            except ValueError:
+                problem = {"title": response.reason}
+            raise ServiceError(self.name, response.status_code, problem)
+        return response
+
+    def get(self, path: str, **params) -> Any:
+        return self.request("GET", path, params=params).json()
+
+    def post(self, path: str, json: Any = None) -> Any:
+        response = self.request("POST", path, json=json)
+        return response.json() if response.content else None
+
+    def health(self) -> tuple[bool, dict]:
+        """The service's own /healthz, without raising: for the health page."""
+        try:
+            response = self.http.get(self.base_url + "/healthz", timeout=(1, 3))
+            return response.status_code == 200, response.json()
+        except (requests.RequestException, ValueError) as exc:
+            return False, {"status": "down", "error": type(exc).__name__}
+
+
+def client(name: str) -> ServiceClient:
+    clients = current_app.extensions["service_clients"]
+    return clients[name]
+
+
+def init_app(app, token: str, urls: dict[str, str] | None = None) -> None:
+    urls = urls or {}
+    app.extensions["service_clients"] = {
+        name: ServiceClient(name, urls.get(name) or service_url(name), token)
+        for name in ("registration", "certificates", "feedback")}
