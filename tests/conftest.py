@@ -178,9 +178,14 @@ def live_system(database_url, tmp_path) -> Iterator[LiveSystem]:
         system.urls[service] = system.servers[service].url
     from web.app import create_app as create_web_app
 
-    web_app = create_web_app(make_settings("web", database_url, storage),
+    # Rate-limit counters in memory: other test runs on this machine flush the shared test Redis.
+    web_app = create_web_app(make_settings("web", database_url, storage, redis_url=None),
                              service_urls={k: v for k, v in system.urls.items()})
     system.apps["web"] = web_app
+    from web.limits import limiter
+
+    with web_app.app_context():
+        limiter.reset()  # rate-limit counters must not leak from one test into the next
     system.servers["web"] = LiveServer(web_app)
     system.urls["web"] = system.servers["web"].url
     yield system

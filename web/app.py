@@ -7,6 +7,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from flask import Flask, g, render_template, request
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from htmx_flask import Htmx
@@ -18,6 +19,7 @@ from web import auth, clients, formatting
 from web.clients import ServiceError, ServiceUnavailable
 from web.limits import limiter
 from web.views import home, status, verify
+from web.views import participant_page, registration
 
 log = logging.getLogger(__name__)
 csrf = CSRFProtect()
@@ -59,8 +61,11 @@ def create_app(settings: Settings | None = None, service_urls: dict[str, str] | 
     app.register_blueprint(home.bp)
     app.register_blueprint(status.bp)
     app.register_blueprint(verify.bp)
+    app.register_blueprint(registration.bp)
+    app.register_blueprint(participant_page.bp)
     register_error_pages(app)
-    app.context_processor(lambda: {"staff": g.get("staff"), "languages": i18n.LANGUAGES})
+    app.context_processor(lambda: {"staff": g.get("staff"), "languages": i18n.LANGUAGES,
+                                   "get_locale": get_locale})
     return app
 
 

@@ -1,0 +1,123 @@
+"""The gateway: login, roles, CSRF, language, error pages and the health page."""
+import pytest
+import requests
+
+from tests.web.support import csrf_token, logged_in_session
+
+
+def login(web_url, username, password, session=None):
+    session = session or requests.Session()
+    token = csrf_token(session.get(f"{web_url}/login").text)
+    return session, session.post(f"{web_url}/login", data={"username": username, "password": password,
+                                                            "csrf_token": token}, allow_redirects=False)
+
+
+def test_login_page_is_russian_by_default_even_for_an_english_browser(live_system):
+    page = requests.get(f"{live_system.web_url}/login", headers={"Accept-Language": "en-US,en;q=0.9"})
+    assert page.status_code == 200
+    assert "Войти" in page.text and 'lang="ru"' in page.text
+
+
+def test_staff_logs_in_and_out(live_system, staff_factory, db_backend):
+    username, password = staff_factory("organiser")
+    session, response = login(live_system.web_url, username, password)
+    assert response.status_code == 303 and response.headers["Location"] == "/"
+    cookie = next(c for c in session.cookies if c.name == "session")
+    assert cookie.has_nonstandard_attr("HttpOnly")
+    home = session.get(live_system.web_url + "/")
+    assert home.status_code == 200 and "Мероприятия" in home.text
+
+    logout = session.post(f"{live_system.web_url}/logout", data={"csrf_token": csrf_token(home.text)})
+    assert "Вы вышли из системы" in logout.text
+    assert session.get(live_system.web_url + "/", allow_redirects=False).status_code == 302
+
+
+def test_wrong_password_and_unknown_user_get_the_same_answer(live_system, staff_factory):
+    username, _ = staff_factory("organiser")
+    _, wrong_password = login(live_system.web_url, username, "not the password")
+    _, unknown_user = login(live_system.web_url, "nobody-" + username, "not the password")
+    assert wrong_password.status_code == unknown_user.status_code == 401
+    assert "Неверный логин или пароль" in wrong_password.text
+    assert "Неверный логин или пароль" in unknown_user.text
+
+
+def test_repeated_failures_are_slowed_down(live_system, staff_factory):
+    username, password = staff_factory("organiser")
+    statuses = [login(live_system.web_url, username, "wrong")[1].status_code for _ in range(6)]
+    assert statuses[:5] == [401] * 5 and statuses[5] == 429, statuses
+    # Even the right password waits now: guessing cannot go on at full speed.
+    assert login(live_system.web_url, username, password)[1].status_code == 429
+
+
+def test_post_without_csrf_token_is_refused(live_system, staff_factory):
+    username, password = staff_factory("organiser")
+    session = logged_in_session(live_system.web_url, username, password)
+    response = session.post(f"{live_system.web_url}/logout")
+    assert response.status_code == 400
+    assert "Форма устарела" in response.text
+    assert session.get(live_system.web_url + "/").status_code == 200, "still logged in"
+
+
+def test_pages_need_login(live_system):
+    response = requests.get(f"{live_system.web_url}/status", allow_redirects=False)
+    assert response.status_code == 302 and "/login?next=/status" in response.headers["Location"]
+
+
+def test_login_does_not_redirect_off_site(live_system, staff_factory):
+    username, password = staff_factory("organiser")
+    session = requests.Session()
+    token = csrf_token(session.get(f"{live_system.web_url}/login").text)
+    response = session.post(f"{live_system.web_url}/login?next=//evil.example/x",
+                            data={"username": username, "password": password, "csrf_token": token},
+                            allow_redirects=False)
+    assert response.headers["Location"] == "/"
+
+
+def test_language_can_be_switched_to_english(live_system, staff_factory):
+    username, password = staff_factory("checkin")
+    session = logged_in_session(live_system.web_url, username, password)
+    page = session.get(f"{live_system.web_url}/status")
+    session.post(f"{live_system.web_url}/language", data={"lang": "en", "csrf_token": csrf_token(page.text)})
+    assert "System status" in session.get(f"{live_system.web_url}/status").text
+
+
+def test_status_page_shows_every_service_and_a_down_one(live_system, staff_factory, redis_connection):
+    username, password = staff_factory("checkin")
+    session = logged_in_session(live_system.web_url, username, password)
+    page = session.get(f"{live_system.web_url}/status").text
+    assert page.count('class="up"') == 4  # gateway + three services
+
+    live_system.stop("feedback")
+    page = session.get(f"{live_system.web_url}/status").text
+    assert page.count('class="up"') == 3 and page.count('class="down"') == 1
+    assert 'data-service="feedback"' in page
+
+
+def test_a_service_that_is_down_gives_a_clear_russian_page_not_a_trace(live_system, staff_factory):
+    username, password = staff_factory("organiser")
+    session = logged_in_session(live_system.web_url, username, password)
+    live_system.stop("registration")
+    response = session.get(live_system.web_url + "/")
+    assert response.status_code == 503
+    assert "Сейчас не отвечает сервис регистрации" in response.text
+    assert "Traceback" not in response.text
+
+
+def test_event_page_opens_when_feedback_is_down(live_system, staff_factory):
+    from tests.conftest import auth_headers
+
+    event = requests.post(f"{live_system.urls['registration']}/api/v1/events", headers=auth_headers(), json={
+        "slug": "e1", "title": "Курс", "starts_on": "2026-10-07", "ends_on": "2026-10-09"}).json()
+    username, password = staff_factory("organiser")
+    session = logged_in_session(live_system.web_url, username, password)
+    live_system.stop("feedback")
+    response = session.get(f"{live_system.web_url}/events/{event['id']}")
+    assert response.status_code == 200
+    assert "Сервис опросов сейчас не отвечает" in response.text
+
+
+@pytest.mark.parametrize("path", ["/verify/NOPE", "/verify/../../etc"])
+def test_public_verification_of_an_unknown_code(live_system, path):
+    response = requests.get(live_system.web_url + path)
+    assert response.status_code == 404
+    assert "Traceback" not in response.text
