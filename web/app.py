@@ -12,6 +12,7 @@ from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from htmx_flask import Htmx
 from werkzeug.exceptions import HTTPException
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from eventops import db, health, i18n, logs
 from eventops.config import Settings
@@ -45,6 +46,9 @@ def create_app(settings: Settings | None = None, service_urls: dict[str, str] | 
         RATELIMIT_ENABLED=os.environ.get("RATELIMIT_ENABLED", "true").lower() != "false",
         MAX_CONTENT_LENGTH=12 * 1024 * 1024,
     )
+    proxy_hops = int(os.environ.get("PROXY_HOPS", "0"))
+    if proxy_hops:  # behind nginx: the client's address (for rate limits) and scheme come from it
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxy_hops, x_proto=proxy_hops, x_host=proxy_hops)
     logs.configure("web")
     logs.log_requests(app)
     db.init_app(app, settings.database_url)
@@ -63,6 +67,7 @@ def create_app(settings: Settings | None = None, service_urls: dict[str, str] | 
     app.register_blueprint(verify.bp)
     app.register_blueprint(registration.bp)
     app.register_blueprint(participant_page.bp)
+    from web.views import attendance, checkin; app.register_blueprint(checkin.bp); app.register_blueprint(attendance.bp)  # noqa: E702,E501,I001
     register_error_pages(app)
     app.context_processor(lambda: {"staff": g.get("staff"), "languages": i18n.LANGUAGES,
                                    "get_locale": get_locale})

@@ -1,0 +1,19 @@
+"""gunicorn settings shared by the gateway and the services in production.
+
+Run one process group per service, e.g.
+    gunicorn -c deploy/gunicorn.conf.py --bind 127.0.0.1:5001 'services.registration.app:create_app()'
+"""
+import multiprocessing
+import os
+
+workers = int(os.environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count() * 2 + 1))
+# Threads let one worker wait on a slow service call while another request proceeds.
+threads = int(os.environ.get("GUNICORN_THREADS", 2))
+timeout = int(os.environ.get("GUNICORN_TIMEOUT", 30))
+graceful_timeout = 20
+keepalive = 5
+max_requests = 5000
+max_requests_jitter = 500
+accesslog = "-"
+errorlog = "-"
+forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
