@@ -1,0 +1,1 @@
+"""What an operator needs to run EventOps: demo data, process files, server configuration."""

@@ -1,0 +1,241 @@
+"""Loads the demo course (course.json beside this file) through the services' HTTP APIs.
+
+    python -m deploy.demo.load [--file PATH]
+
+The services must be running (`make run` starts them and calls this). Idempotent: whatever already
+exists (the event by its slug, sessions by day, time and title, participants by e-mail, the survey by
+its title, responses by their count) is left alone, so running it again adds nothing.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+import requests
+
+from eventops.config import Settings, service_url
+from eventops.service_auth import bearer
+from services.registration.regions import match_region
+
+COURSE = Path(__file__).with_name("course.json")
+TIMEOUT = (3, 30)
+
+#: course.json's session kinds → registration's SessionKind; anything unknown becomes "other"
+SESSION_KINDS = {
+    "lecture": "lecture",
+    "training": "training",
+    "expert_session": "expert_session",
+    "strategic_session": "strategic_session",
+    "workshop": "workshop",
+    "opening": "opening",
+    "closing": "closing",
+}
+
+EVENT_FIELDS = ("slug", "title", "organiser", "place", "starts_on", "ends_on", "programme_kind")
+PARTICIPANT_FIELDS = ("surname", "first_name", "patronymic", "gender", "email", "phone",
+                      "organisation", "position", "birth_date", "snils")
+
+
+class LoadError(Exception):
+    pass
+
+
+class Api:
+    """A thin JSON client for one service that turns every unexpected answer into a LoadError."""
+
+    def __init__(self, name: str, token: str):
+        self.name = name
+        self.base_url = service_url(name)
+        self.http = requests.Session()
+        self.http.headers.update(bearer(token))
+
+    def call(self, method: str, path: str, *, ok: tuple[int, ...] = (200, 201), **kwargs) -> requests.Response:
+        url = self.base_url + "/api/v1" + path
+        try:
+            response = self.http.request(method, url, timeout=TIMEOUT, **kwargs)
+        except requests.RequestException as exc:
+            raise LoadError(f"{self.name} does not answer at {self.base_url}: {exc}") from exc
+        if response.status_code not in ok:
+            raise LoadError(f"{method} {url} answered {response.status_code}: {describe(response)}")
+        return response
+
+    def get(self, path: str) -> Any:
+        return self.call("GET", path).json()
+
+    def post(self, path: str, payload: dict, *, ok: tuple[int, ...] = (201,)) -> requests.Response:
+        return self.call("POST", path, json=payload, ok=ok)
+
+
+def describe(response: requests.Response) -> str:
+    """The useful part of an error answer: an RFC 9457 problem's detail and field errors, or the text."""
+    try:
+        problem = response.json()
+    except ValueError:
+        return response.text[:500]
+    if not isinstance(problem, dict):
+        return str(problem)[:500]
+    parts = [str(problem.get("detail") or problem.get("title") or "")]
+    for error in problem.get("errors") or []:
+        if isinstance(error, dict):
+            parts.append(f"{error.get('field')}: {error.get('message') or error.get('code')}")
+        else:
+            parts.append(str(error))
+    return "; ".join(part for part in parts if part)[:1000]
+
+
+def ensure_event(registration: Api, event: dict) -> tuple[dict, bool]:
+    def find() -> dict | None:
+        items = registration.get("/events")["items"]
+        return next((item for item in items if item["slug"] == event["slug"]), None)
+
+    existing = find()
+    if existing:
+        return existing, False
+    payload = {field: event[field] for field in EVENT_FIELDS if field in event}
+    response = registration.post("/events", payload, ok=(201, 409))
+    if response.status_code == 409:  # created meanwhile by a concurrent run
+        return find(), False
+    return response.json(), True
+
+
+def session_payload(session: dict, starts_on: date) -> dict:
+    return {
+        "day": (starts_on + timedelta(days=int(session["day"]) - 1)).isoformat(),
+        "starts_at": session["starts_at"],
+        "ends_at": session["ends_at"],
+        "title": session["title"],
+        "kind": SESSION_KINDS.get(session.get("kind", ""), "other"),
+        "speakers": session.get("speakers") or "",
+        "room": session.get("room") or "",
+        "academic_hours": int(session.get("academic_hours") or 0),
+    }
+
+
+def session_key(session: dict) -> tuple[str, str, str]:
+    return session["day"], session["starts_at"][:5], session["title"].strip()
+
+
+def ensure_sessions(registration: Api, event: dict, sessions: list[dict]) -> int:
+    starts_on = date.fromisoformat(event["starts_on"])
+    existing = {session_key(s) for s in registration.get(f"/events/{event['id']}/sessions")["items"]}
+    created = 0
+    for session in sessions:
+        payload = session_payload(session, starts_on)
+        if session_key(payload) in existing:
+            continue
+        registration.post(f"/events/{event['id']}/sessions", payload)
+        existing.add(session_key(payload))
+        created += 1
+    return created
+
+
+def participant_payload(person: dict, warnings: list[str]) -> dict:
+    payload = {field: person[field] for field in PARTICIPANT_FIELDS if person.get(field) is not None}
+    region = person.get("region")
+    if region:
+        match = match_region(region)
+        if match is None:
+            warnings.append(f"region «{region}» of {person['email']} is not recognised; left empty")
+        else:
+            payload["region_code"] = match.code
+    return payload
+
+
+def ensure_participants(registration: Api, event: dict, people: list[dict],
+                        warnings: list[str]) -> tuple[int, int]:
+    """Returns (created, already there)."""
+    path = f"/events/{event['id']}/participants"
+    known = {item["email"].strip().lower() for item in registration.get(path)["items"]}
+    created = skipped = 0
+    for person in people:
+        if person["email"].strip().lower() in known:
+            skipped += 1
+            continue
+        response = registration.post(path, participant_payload(person, warnings), ok=(201, 409))
+        if response.status_code == 409:
+            skipped += 1
+        else:
+            created += 1
+    return created, skipped
+
+
+def question_payload(question: dict) -> dict:
+    payload = {"key": question["key"], "text": question["text"], "kind": question["kind"]}
+    if question.get("options"):
+        payload["options"] = list(question["options"])
+    return payload
+
+
+def ensure_survey(feedback: Api, event: dict, survey: dict) -> tuple[dict, bool]:
+    existing = feedback.get(f"/events/{event['id']}/surveys")["items"]
+    found = next((item for item in existing if item["title"] == survey["title"]), None)
+    if found:
+        return found, False
+    payload = {
+        "event_id": event["id"],
+        "title": survey["title"],
+        "questions": [question_payload(q) for q in survey["questions"]],
+    }
+    for field in ("anonymous", "min_group_size"):
+        if field in survey:
+            payload[field] = survey[field]
+    return feedback.post("/surveys", payload).json(), True
+
+
+def ensure_responses(feedback: Api, survey: dict, responses: list[dict]) -> int:
+    """Responses carry no identity (the demo survey is anonymous), so their count is what we compare:
+    a run that stopped half-way is completed, and a complete set is left alone."""
+    already = int(survey.get("responses_count") or 0)
+    created = 0
+    for answers in responses[already:]:
+        feedback.post(f"/surveys/{survey['id']}/responses", {"answers": answers})
+        created += 1
+    return created
+
+
+def load(course: dict) -> str:
+    token = Settings.from_env("web").service_token
+    registration = Api("registration", token)
+    feedback = Api("feedback", token)
+    warnings: list[str] = []
+
+    event, event_created = ensure_event(registration, course["event"])
+    sessions = course.get("sessions", [])
+    sessions_created = ensure_sessions(registration, event, sessions)
+    people = course.get("participants", [])
+    people_created, people_skipped = ensure_participants(registration, event, people, warnings)
+    summary = [
+        f"event {event['slug']} (id {event['id']}, {'created' if event_created else 'already there'})",
+        f"{len(sessions)} sessions ({sessions_created} new)",
+        f"{len(people)} participants ({people_created} new, {people_skipped} already there)",
+    ]
+    if course.get("survey"):
+        survey, survey_created = ensure_survey(feedback, event, course["survey"])
+        demo_responses = course["survey"].get("demo_responses", [])
+        responses_created = ensure_responses(feedback, survey, demo_responses)
+        summary.append(f"survey #{survey['id']} ({'created' if survey_created else 'already there'}, "
+                       f"{len(demo_responses)} responses, {responses_created} new)")
+    for warning in warnings:
+        print(f"demo data: warning: {warning}", file=sys.stderr)
+    return "demo data: " + ", ".join(summary)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m deploy.demo.load", description=__doc__.splitlines()[0])
+    parser.add_argument("--file", type=Path, default=COURSE, help="the course to load (default: %(default)s)")
+    args = parser.parse_args(argv)
+    course = json.loads(args.file.read_text(encoding="utf-8"))
+    try:
+        print(load(course), flush=True)
+    except LoadError as exc:
+        print(f"demo data: not loaded: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
