@@ -121,3 +121,24 @@ def test_public_verification_of_an_unknown_code(live_system, path):
     response = requests.get(live_system.web_url + path)
     assert response.status_code == 404
     assert "Traceback" not in response.text
+
+
+def test_survey_results_page_shows_shares_with_n(live_system, staff_factory):
+    from tests.conftest import auth_headers
+
+    feedback = live_system.urls["feedback"]
+    survey = requests.post(f"{feedback}/api/v1/surveys", headers=auth_headers(), json={
+        "event_id": 1, "title": "Экспертный опрос", "min_group_size": 2, "questions": [
+            {"key": "difficulties", "text": "Трудности", "kind": "multiple",
+             "options": ["Недостаток времени", "Отсутствие мотивации"]}]}).json()
+    for chosen in (["Недостаток времени"], ["Недостаток времени", "Отсутствие мотивации"],
+                   ["Недостаток времени"], ["Отсутствие мотивации"]):
+        requests.post(f"{feedback}/api/v1/surveys/{survey['id']}/responses", headers=auth_headers(),
+                      json={"answers": {"difficulties": chosen}})
+    username, password = staff_factory("organiser")
+    session = logged_in_session(live_system.web_url, username, password)
+    page = session.get(f"{live_system.web_url}/surveys/{survey['id']}/results")
+    assert page.status_code == 200, page.text[:300]
+    assert "4 респондента" in page.text and "N = 4" in page.text
+    assert "75% (3)" in page.text and "50% (2)" in page.text
+    assert "сумма долей больше 100%" in page.text
