@@ -30,11 +30,17 @@ def run_env(target_metadata: MetaData) -> None:
     """Body of every service's migrations/env.py (online mode only: we always have a database)."""
     attributes = context.config.attributes
     engine = make_engine(attributes["database_url"])
+
+    def only_this_service(name, type_, _parent_names) -> bool:
+        # Services may share one database: another service's tables are none of our business.
+        return type_ != "table" or name in target_metadata.tables
+
     with engine.connect() as connection:
         context.configure(
             connection=connection,
             target_metadata=target_metadata,
             version_table=attributes["version_table"],
+            include_name=only_this_service,
             render_as_batch=True,  # SQLite can only alter tables by copying them
             compare_type=True,
         )
