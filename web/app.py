@@ -19,7 +19,7 @@ from eventops.config import Settings
 from web import auth, clients, formatting
 from web.clients import ServiceError, ServiceUnavailable
 from web.limits import limiter
-from web.views import home, status, verify
+from web.views import home, staff, status, verify
 
 log = logging.getLogger(__name__)
 csrf = CSRFProtect()
@@ -64,6 +64,7 @@ def create_app(settings: Settings | None = None, service_urls: dict[str, str] | 
     app.register_blueprint(home.bp)
     app.register_blueprint(status.bp)
     app.register_blueprint(verify.bp)
+    app.register_blueprint(staff.bp)
     register_error_pages(app)
     app.context_processor(lambda: {"staff": g.get("staff"), "languages": i18n.LANGUAGES,
                                    "get_locale": get_locale})
