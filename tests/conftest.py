@@ -173,6 +173,8 @@ def live_system(database_url, tmp_path) -> Iterator[LiveSystem]:
     storage = tmp_path / "storage"
     for service in ("registration", "certificates", "feedback"):
         app = create_service_app(service, make_settings(service, database_url, storage))
+        if service == "certificates":  # it asks registration for the programme
+            app.config["REGISTRATION_URL"] = system.urls["registration"]
         system.apps[service] = app
         system.servers[service] = LiveServer(app)
         system.urls[service] = system.servers[service].url
