@@ -26,14 +26,20 @@ def upgrade(service: str, database_url: str, revision: str = "head") -> None:
     command.upgrade(alembic_config(service, database_url), revision)
 
 
-def run_env(target_metadata: MetaData) -> None:
-    """Body of every service's migrations/env.py (online mode only: we always have a database)."""
+def run_env(target_metadata: MetaData, unmanaged: frozenset[str] = frozenset()) -> None:
+    """Body of every service's migrations/env.py (online mode only: we always have a database).
+
+    `unmanaged` names database objects that migrations create with hand-written SQL for one dialect
+    (e.g. a PostgreSQL trigram index): autogenerate must neither drop nor re-create them.
+    """
     attributes = context.config.attributes
     engine = make_engine(attributes["database_url"])
 
     def only_this_service(name, type_, _parent_names) -> bool:
         # Services may share one database: another service's tables are none of our business.
-        return type_ != "table" or name in target_metadata.tables
+        if type_ == "table":
+            return name in target_metadata.tables
+        return name not in unmanaged
 
     with engine.connect() as connection:
         context.configure(

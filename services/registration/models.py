@@ -137,10 +137,17 @@ class Participant(Base):
     diploma_surname: Mapped[str | None] = mapped_column(String(100))
     diploma_series: Mapped[str | None] = mapped_column(String(20))
     diploma_number: Mapped[str | None] = mapped_column(String(30))
-    #: name, e-mail, organisation, region and code folded for search (see search.fold)
+    #: " " + name, e-mail, organisation, region (name and code) and participant code, folded for search
+    #: (see participants.refresh_search_text); trigram-indexed on either database (see search.py)
     search_text: Mapped[str] = mapped_column(Text, default="")
-    #: folded surname, for ranking surname-prefix matches first
+    #: folded surname, for ranking surname-prefix matches first and sorting alphabetically
     surname_key: Mapped[str] = mapped_column(String(100), default="")
+    #: folded full name, for ranking first-name and patronymic prefix matches
+    name_key: Mapped[str] = mapped_column(String(300), default="")
+    #: when the person consented to the processing of their personal data on the public form (152-ФЗ)
+    consent_given_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    #: when the registration was cancelled; None while it stands
+    cancelled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow,
                                                  onupdate=utcnow)
@@ -154,3 +161,19 @@ class Participant(Base):
     @property
     def full_name(self) -> str:
         return " ".join(part for part in (self.surname, self.first_name, self.patronymic) if part)
+
+    def set_status(self, status: ParticipantStatus) -> None:
+        """Cancelling keeps the record (the check-in screen must still recognise the person) and notes when."""
+        if status is ParticipantStatus.cancelled:
+            if self.status is not ParticipantStatus.cancelled:
+                self.cancelled_at = utcnow()
+        else:
+            self.cancelled_at = None
+        self.status = status
+
+    def cancel(self) -> None:
+        self.set_status(ParticipantStatus.cancelled)
+
+    def restore(self) -> None:
+        if self.status is ParticipantStatus.cancelled:
+            self.set_status(ParticipantStatus.registered)

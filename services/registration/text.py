@@ -24,8 +24,29 @@ def _fold_word(word: str) -> str:
     return word
 
 
+# Punctuation around and inside words («МФЦ», (Якутия), Петрова-Водкина): search reads it as a space, so
+# that the first letters of the word after it find that word. E-mail addresses keep their "@" and dots.
+_WORD_SEPARATORS = re.compile(r"[«»“”„\"'()\[\]{},;/\\\-–—]")
+
+
+def fold_for_search(text: str | None) -> str:
+    """fold(), with quotes, brackets, hyphens and dashes read as spaces: for search texts and queries."""
+    return fold(_WORD_SEPARATORS.sub(" ", text or ""))
+
+
 def has_mixed_scripts(word: str) -> bool:
     """True for a word with both Cyrillic and Latin letters: a typo the import report points at."""
     has_cyrillic = bool(re.search("[А-Яа-яЁё]", word))
     has_latin = bool(re.search("[A-Za-z]", word))
     return has_cyrillic and has_latin
+
+
+# Participant codes are Latin, but staff on a Russian keyboard type the Cyrillic twin of «А», «К», «М»...
+_CODE_LOOKALIKES = str.maketrans("АВЕКМНОРСТУХ", "ABEKMHOPCTYX")
+
+
+def fold_code(text: str | None) -> str:
+    """A participant code as typed (any case, Cyrillic look-alikes, spaces) → the code as stored."""
+    if not text:
+        return ""
+    return "".join(text.split()).upper().translate(_CODE_LOOKALIKES)

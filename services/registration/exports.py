@@ -1,0 +1,120 @@
+"""The participant list as a spreadsheet (XLSX or CSV) with Russian headers, for organisers.
+
+Every text cell that a spreadsheet could take for a formula is neutralised (OWASP, CSV injection):
+a value starting with =, +, -, @, a tab or a carriage return gets a leading single quote.
+"""
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Callable, Iterable
+from datetime import date, datetime, timezone
+from zoneinfo import ZoneInfo
+
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.styles import Font
+
+from services.registration.models import Gender, Participant, ParticipantStatus
+from services.registration.participants import region_name
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+LOCAL_TIME = ZoneInfo("Europe/Moscow")
+
+STATUS_NAMES = {ParticipantStatus.registered: "зарегистрирован", ParticipantStatus.confirmed: "подтверждён",
+                ParticipantStatus.cancelled: "отменён"}
+# As the federal register (ФИС ФРДО) writes them.
+GENDER_NAMES = {Gender.male: "Муж", Gender.female: "Жен"}
+
+
+def _local(moment: datetime | None) -> datetime | None:
+    if moment is None:
+        return None
+    if moment.tzinfo is None:  # SQLite hands back the stored UTC time without its zone
+        moment = moment.replace(tzinfo=timezone.utc)
+    return moment.astimezone(LOCAL_TIME).replace(tzinfo=None, microsecond=0)
+
+
+#: (header, value) for every column, in order
+COLUMNS: list[tuple[str, Callable[[Participant], object]]] = [
+    ("Код", lambda p: p.code),
+    ("Фамилия", lambda p: p.surname),
+    ("Имя", lambda p: p.first_name),
+    ("Отчество", lambda p: p.patronymic),
+    ("E-mail", lambda p: p.email),
+    ("Телефон", lambda p: p.phone),
+    ("Регион", lambda p: region_name(p.region_code)),
+    ("Код региона", lambda p: p.region_code),
+    ("Организация", lambda p: p.organisation),
+    ("Должность", lambda p: p.position),
+    ("Статус", lambda p: STATUS_NAMES[p.status]),
+    ("Дата рождения", lambda p: p.birth_date),
+    ("Пол", lambda p: GENDER_NAMES.get(p.gender)),
+    ("СНИЛС", lambda p: p.snils),
+    ("Гражданство (ОКСМ)", lambda p: p.citizenship),
+    ("Уровень образования", lambda p: p.education_level),
+    ("Фамилия в дипломе", lambda p: p.diploma_surname),
+    ("Серия диплома", lambda p: p.diploma_series),
+    ("Номер диплома", lambda p: p.diploma_number),
+    ("Дата регистрации", lambda p: _local(p.created_at)),
+    ("Дата отмены", lambda p: _local(p.cancelled_at)),
+]
+HEADERS = [header for header, _ in COLUMNS]
+
+
+def neutralise(value: str) -> str:
+    """A text a spreadsheet will show as text, never run as a formula."""
+    return "'" + value if value.startswith(FORMULA_STARTS) else value
+
+
+def _rows(participants: Iterable[Participant]) -> Iterable[list]:
+    for participant in participants:
+        yield [value(participant) for _, value in COLUMNS]
+
+
+def to_csv(participants: Iterable[Participant]) -> bytes:
+    """UTF-8 with a BOM and ';' between fields: what Excel with Russian settings opens as it is."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
+    writer.writerow(HEADERS)
+    for row in _rows(participants):
+        writer.writerow([_csv_text(value) for value in row])
+    return buffer.getvalue().encode("utf-8-sig")
+
+
+def _csv_text(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return value.strftime("%d.%m.%Y %H:%M")
+    if isinstance(value, date):
+        return value.strftime("%d.%m.%Y")
+    return neutralise(str(value))
+
+
+def to_xlsx(participants: Iterable[Participant]) -> bytes:
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet("Участники")
+    sheet.freeze_panes = "A2"
+    bold = Font(bold=True)
+    sheet.append([_xlsx_cell(sheet, header, font=bold) for header in HEADERS])
+    for row in _rows(participants):
+        sheet.append([_xlsx_cell(sheet, value) for value in row])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def _xlsx_cell(sheet, value, font: Font | None = None):
+    if isinstance(value, str):
+        cell = WriteOnlyCell(sheet, value=neutralise(value))
+        cell.data_type = "s"  # a string, whatever it looks like: openpyxl makes "=..." a formula otherwise
+    else:
+        cell = WriteOnlyCell(sheet, value=value)
+        if isinstance(value, datetime):
+            cell.number_format = "DD.MM.YYYY HH:MM"
+        elif isinstance(value, date):
+            cell.number_format = "DD.MM.YYYY"
+    if font:
+        cell.font = font
+    return cell
