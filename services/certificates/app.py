@@ -7,6 +7,7 @@ from eventops.config import Settings
 from eventops.queue import connect
 from eventops.service import create_service_app
 from services.certificates.api import api, spec
+from services.certificates.attendance_api import attendance_api
 
 
 def redis_check() -> None:
@@ -15,4 +16,4 @@ def redis_check() -> None:
 
 def create_app(settings: Settings | None = None) -> Flask:
     settings = settings or Settings.from_env("certificates")
-    return create_service_app(settings, spec, [api], checks={"redis": redis_check})
+    return create_service_app(settings, spec, [api, attendance_api], checks={"redis": redis_check})

@@ -1,0 +1,275 @@
+"""Attendance: check-ins at the door and in session rooms, their undo, bulk marking and the summary.
+
+Functions take an SQLAlchemy session and plain values; the database's unique constraints (on the nonce, and
+on one active check-in per participant, day and session) decide every race, so retries and concurrent
+duplicates never create a second record.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from sqlalchemy import and_, case, func, literal, or_, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, joinedload
+
+from services.certificates.models import CheckIn, CheckInOutcome, utcnow
+
+#: how often a write that lost a race is re-decided before giving up (each retry sees the winner)
+ATTEMPTS = 4
+
+
+@dataclass(frozen=True)
+class ParticipantRef:
+    """What the gateway learnt from registration about the scanned code."""
+
+    id: int
+    event_id: int
+    status: str
+    full_name: str
+
+
+@dataclass(frozen=True)
+class Scan:
+    event_id: int
+    day: date
+    #: None: day-level entry at the door
+    session_id: int | None
+    nonce: str
+    scanned_at: datetime
+    raw_code: str | None = None
+    #: None: the code is unknown to registration
+    participant: ParticipantRef | None = None
+    staff: str | None = None
+    device: str | None = None
+
+
+class UndoRefused(Exception):
+    """The record cannot be undone (not a check-in, or undone already)."""
+
+
+class NonceReused(Exception):
+    """The nonce belongs to a record of another kind: a client bug, never a retry."""
+
+
+class CheckInNotFound(LookupError):
+    pass
+
+
+def session_key(session_id: int | None) -> int:
+    return session_id or 0
+
+
+def _active():
+    return and_(CheckIn.outcome == CheckInOutcome.checked_in, CheckIn.reversed_at.is_(None))
+
+
+def by_nonce(db: Session, nonce: str) -> CheckIn | None:
+    return db.scalar(select(CheckIn).options(joinedload(CheckIn.previous)).where(CheckIn.nonce == nonce))
+
+
+def _active_for(event_id: int, participant_id: int, day: date, session_id: int | None):
+    return and_(CheckIn.event_id == event_id, CheckIn.participant_id == participant_id, CheckIn.day == day,
+                CheckIn.session_key == session_key(session_id), _active())
+
+
+def judge(scan: Scan, session_in_event: bool) -> CheckInOutcome:
+    """The outcome of a scan before looking at earlier check-ins."""
+    participant = scan.participant
+    if participant is None:
+        return CheckInOutcome.unknown_code
+    if participant.event_id != scan.event_id or not session_in_event:
+        return CheckInOutcome.not_on_list
+    if participant.status == "cancelled":
+        return CheckInOutcome.cancelled
+    return CheckInOutcome.checked_in
+
+
+def record_scan(db: Session, scan: Scan, session_in_event: bool = True) -> tuple[CheckIn, bool]:
+    """Store the scan with its outcome; returns (record, replayed). A known nonce returns its record."""
+    outcome = judge(scan, session_in_event)
+    participant = scan.participant
+    for _ in range(ATTEMPTS):
+        # One query finds both a replay (same nonce) and an earlier active check-in of the person.
+        found = [CheckIn.nonce == scan.nonce]
+        if outcome is CheckInOutcome.checked_in:
+            found.append(_active_for(scan.event_id, participant.id, scan.day, scan.session_id))
+        known = db.scalars(select(CheckIn).where(or_(*found))).all()
+        replay = next((r for r in known if r.nonce == scan.nonce), None)
+        if replay is not None:
+            return replay, True
+        record = CheckIn(
+            event_id=scan.event_id, participant_id=participant.id if participant else None,
+            day=scan.day, session_id=scan.session_id, session_key=session_key(scan.session_id),
+            outcome=outcome, raw_code=scan.raw_code,
+            full_name=participant.full_name if participant else None, scanned_at=scan.scanned_at,
+            received_at=utcnow(), staff=scan.staff, device=scan.device, nonce=scan.nonce)
+        if known:
+            record.outcome, record.previous = CheckInOutcome.already_checked_in, known[0]
+        db.add(record)
+        try:
+            db.commit()
+            return record, False
+        except IntegrityError:
+            # Lost a race: to the same nonce (a retry) or to another check-in of the same person.
+            db.rollback()
+    raise RuntimeError(f"could not store scan {scan.nonce} after {ATTEMPTS} attempts")
+
+
+def undo_checkin(db: Session, checkin_id: int, nonce: str, reason: str | None,
+                 staff: str | None, device: str | None) -> tuple[CheckIn, bool]:
+    """Reverse a check-in: mark the original and log an `undo` record; returns (undo record, replayed)."""
+    for _ in range(ATTEMPTS):
+        existing = _undo_replay(db, nonce, checkin_id)
+        if existing is not None:
+            return existing, True
+        original = db.get(CheckIn, checkin_id)
+        if original is None:
+            raise CheckInNotFound(checkin_id)
+        if original.outcome is not CheckInOutcome.checked_in:
+            raise UndoRefused(f"Record {checkin_id} is «{original.outcome.value}», not a check-in.")
+        now = utcnow()
+        # Conditional update: of two concurrent undos only one finds the check-in still active.
+        marked = db.execute(
+            update(CheckIn).where(CheckIn.id == checkin_id, _active())
+            .values(reversed_at=now, reversed_by=staff).execution_options(synchronize_session=False))
+        if marked.rowcount != 1:
+            db.rollback()
+            existing = _undo_replay(db, nonce, checkin_id)
+            if existing is not None:
+                return existing, True
+            raise UndoRefused(f"Check-in {checkin_id} has already been undone.")
+        undo = CheckIn(
+            event_id=original.event_id, participant_id=original.participant_id, day=original.day,
+            session_id=original.session_id, session_key=original.session_key, outcome=CheckInOutcome.undo,
+            full_name=original.full_name, scanned_at=now, received_at=now, staff=staff, device=device,
+            nonce=nonce, reverses_id=original.id, reason=reason)
+        db.add(undo)
+        try:
+            db.commit()
+        except IntegrityError:
+            db.rollback()
+            continue
+        return undo, False
+    raise UndoRefused(f"Check-in {checkin_id} could not be undone; try again.")
+
+
+def _undo_replay(db: Session, nonce: str, checkin_id: int) -> CheckIn | None:
+    existing = by_nonce(db, nonce)
+    if existing is None:
+        return None
+    if existing.outcome is not CheckInOutcome.undo or existing.reverses_id != checkin_id:
+        raise NonceReused(nonce)
+    return existing
+
+
+def recent(db: Session, event_id: int, day: date | None, session_id: int | None,
+           limit: int = 20) -> list[CheckIn]:
+    """The newest records of a door (session_id None) or a session, all outcomes, for the screen's log."""
+    query = (select(CheckIn).options(joinedload(CheckIn.previous))
+             .where(CheckIn.event_id == event_id, CheckIn.session_key == session_key(session_id)))
+    if day is not None:
+        query = query.where(CheckIn.day == day)
+    return list(db.scalars(query.order_by(CheckIn.id.desc()).limit(limit)))
+
+
+def count_checked_in(db: Session, event_id: int, day: date, session_id: int | None) -> int:
+    return db.scalar(select(func.count()).select_from(CheckIn).where(
+        CheckIn.event_id == event_id, CheckIn.day == day,
+        CheckIn.session_key == session_key(session_id), _active()))
+
+
+@dataclass
+class BulkResult:
+    created: int = 0
+    already: int = 0
+
+
+def item_nonce(nonce: str, participant_id: int) -> str:
+    """Each participant's record in a bulk request gets its own nonce, so a retried request is safe."""
+    return f"{nonce}:{participant_id}"
+
+
+def mark_present(db: Session, event_id: int, day: date, session_id: int | None,
+                 participants: list[ParticipantRef], nonce: str,
+                 staff: str | None, device: str | None) -> BulkResult:
+    """Check in everyone listed (an organiser's list for a room where nobody scanned)."""
+    result = BulkResult()
+    by_id = {p.id: p for p in participants}
+    nonces = {item_nonce(nonce, pid): pid for pid in by_id}
+    done = set(db.scalars(select(CheckIn.participant_id).where(CheckIn.nonce.in_(list(nonces)))))
+    active = set(db.scalars(select(CheckIn.participant_id).where(
+        CheckIn.event_id == event_id, CheckIn.day == day, CheckIn.session_key == session_key(session_id),
+        CheckIn.participant_id.in_(list(by_id)), _active())))
+    now = utcnow()
+
+    def new_record(p: ParticipantRef) -> CheckIn:
+        return CheckIn(event_id=event_id, participant_id=p.id, day=day, session_id=session_id,
+                       session_key=session_key(session_id), outcome=CheckInOutcome.checked_in,
+                       full_name=p.full_name, scanned_at=now, received_at=now, staff=staff, device=device,
+                       nonce=item_nonce(nonce, p.id))
+
+    todo = [p for pid, p in by_id.items() if pid not in done and pid not in active]
+    result.already = len(by_id) - len(todo)
+    db.add_all([new_record(p) for p in todo])
+    try:
+        db.commit()
+        result.created = len(todo)
+        return result
+    except IntegrityError:
+        db.rollback()
+    # Someone checked some of them in meanwhile: go one by one, each insert deciding its own race.
+    for p in todo:
+        db.add(new_record(p))
+        try:
+            db.commit()
+            result.created += 1
+        except IntegrityError:
+            db.rollback()
+            result.already += 1
+    return result
+
+
+@dataclass
+class ParticipantAttendance:
+    participant_id: int
+    full_name: str | None
+    academic_hours: int
+    session_ids: list[int] = field(default_factory=list)
+    days: list[date] = field(default_factory=list)
+
+
+@dataclass
+class AttendanceSummary:
+    participants: list[ParticipantAttendance]
+    #: active check-ins per session id
+    per_session: dict[int, int]
+    #: participants present per day (at the door or in any session)
+    per_day: dict[date, int]
+
+
+def summarise(db: Session, event_id: int, hours_by_session: dict[int, int]) -> AttendanceSummary:
+    """Per participant: sessions attended, days present and academic hours, aggregated by the database."""
+    active = and_(CheckIn.event_id == event_id, CheckIn.participant_id.is_not(None), _active())
+    hours = (case(hours_by_session, value=CheckIn.session_id, else_=0) if hours_by_session else literal(0))
+    totals = db.execute(
+        select(CheckIn.participant_id, func.max(CheckIn.full_name), func.sum(hours))
+        .where(active).group_by(CheckIn.participant_id).order_by(CheckIn.participant_id)).all()
+    people = {pid: ParticipantAttendance(pid, name, int(total or 0)) for pid, name, total in totals}
+    for pid, session_id in db.execute(
+            select(CheckIn.participant_id, CheckIn.session_id)
+            .where(active, CheckIn.session_id.is_not(None))
+            .group_by(CheckIn.participant_id, CheckIn.session_id)
+            .order_by(CheckIn.participant_id, CheckIn.session_id)):
+        people[pid].session_ids.append(session_id)
+    for pid, day in db.execute(
+            select(CheckIn.participant_id, CheckIn.day).where(active)
+            .group_by(CheckIn.participant_id, CheckIn.day).order_by(CheckIn.participant_id, CheckIn.day)):
+        people[pid].days.append(day)
+    per_session = dict(db.execute(
+        select(CheckIn.session_id, func.count()).where(active, CheckIn.session_id.is_not(None))
+        .group_by(CheckIn.session_id)).all())
+    per_day = dict(db.execute(
+        select(CheckIn.day, func.count(CheckIn.participant_id.distinct())).where(active)
+        .group_by(CheckIn.day)).all())
+    return AttendanceSummary(list(people.values()), per_session, per_day)
