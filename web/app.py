@@ -20,6 +20,7 @@ from web import auth, clients, formatting
 from web.clients import ServiceError, ServiceUnavailable
 from web.limits import limiter
 from web.views import home, staff, status, verify
+from web.views import participant_page, registration
 
 log = logging.getLogger(__name__)
 csrf = CSRFProtect()
@@ -65,6 +66,10 @@ def create_app(settings: Settings | None = None, service_urls: dict[str, str] | 
     app.register_blueprint(status.bp)
     app.register_blueprint(verify.bp)
     app.register_blueprint(staff.bp)
+    app.register_blueprint(registration.bp)
+    app.register_blueprint(participant_page.bp)
+    from web.views import imports; app.register_blueprint(imports.bp)  # noqa: E702,I001
+    from web.views import attendance, checkin; app.register_blueprint(checkin.bp); app.register_blueprint(attendance.bp)  # noqa: E702,E501,I001
     register_error_pages(app)
     app.context_processor(lambda: {"staff": g.get("staff"), "languages": i18n.LANGUAGES,
                                    "get_locale": get_locale})

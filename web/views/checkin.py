@@ -1,0 +1,326 @@
+"""The check-in screen at the door and in session rooms: search, scan, counters, recent scans, undo.
+
+Every check-in goes through `scan`: the gateway finds the participant in registration (by the badge code,
+the personal link's token, or the id of a tapped row) and asks certificates to record the scan with the
+tablet's nonce, so a resend after a dropped connection never makes a second check-in.
+"""
+from __future__ import annotations
+
+import secrets
+import time
+import uuid
+from datetime import date, datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
+
+from flask import Blueprint, abort, current_app, g, make_response, render_template, request
+from flask_babel import format_datetime, format_time
+from flask_babel import gettext as _
+from markupsafe import Markup
+from sqlalchemy import select
+
+from eventops import db
+from eventops.i18n import TIMEZONE
+from web.auth import role_required
+from web.clients import ServiceError, ServiceUnavailable, client
+from web.models import Role, StaffAccount
+
+bp = Blueprint("checkin", __name__)
+checkin_staff = role_required(Role.checkin, Role.organiser)
+
+#: outcomes the screen tells apart; anything else is shown as an error
+OUTCOMES = ("checked_in", "already_checked_in", "unknown_code", "cancelled", "not_on_list", "undo")
+DEVICE_COOKIE = "device"
+DEVICE_COOKIE_AGE = 5 * 365 * 24 * 3600
+SEARCH_LIMIT = 20
+#: how long the «expected» figure of an event is reused; it changes only with registration
+EXPECTED_TTL_S = 30
+#: the event that makes the counters and the recent-scans log refresh at once
+REFRESH_EVENT = "checkin-recorded"
+
+
+# --- choosing the event, the day, and the door or the session ----------------------------------
+
+@bp.get("/checkin")
+@checkin_staff
+def choose():
+    registration = client("registration")
+    events = registration.get("/api/v1/events")["items"]
+    event_id = request.args.get("event_id", type=int)
+    event = next((e for e in events if e["id"] == event_id), None)
+    if event is None and len(events) == 1:
+        event = events[0]
+    days, sessions_by_day = [], {}
+    if event is not None:
+        days = _event_days(event)
+        for s in registration.get(f"/api/v1/events/{event['id']}/sessions")["items"]:
+            sessions_by_day.setdefault(s["day"], []).append(s)
+    return render_template("checkin/choose.html", events=events, event=event, days=days,
+                           sessions_by_day=sessions_by_day)
+
+
+# --- the screen -------------------------------------------------------------------------------
+
+@bp.get("/events/<int:event_id>/checkin")
+@checkin_staff
+def screen(event_id: int):
+    place = _place(event_id, request.args)
+    query = (request.args.get("q") or "").strip()
+    results = _search(event_id, query) if query else None  # without JavaScript: the search form reloads
+    response = make_response(render_template("checkin/screen.html", **place, query=query, results=results,
+                                             banner=None))
+    _remember_device(response)
+    return response
+
+
+@bp.get("/events/<int:event_id>/checkin/search")
+@checkin_staff
+def search(event_id: int):
+    query = (request.args.get("q") or "").strip()
+    results = _search(event_id, query)
+    return render_template("checkin/_results.html", event_id=event_id, results=results, query=query,
+                           day=request.args.get("day", ""), session_id=request.args.get("session_id", ""))
+
+
+@bp.post("/events/<int:event_id>/checkin/scan")
+@checkin_staff
+def scan(event_id: int):
+    data = (request.get_json(silent=True) or {}) if request.is_json else request.form
+    day, session_id = _day_and_session(data)
+    nonce = str(data.get("nonce") or "").strip()[:64] or str(uuid.uuid4())
+    code = str(data.get("code") or "").strip()[:500]
+    participant_id = _int_or_none(data.get("participant_id"))
+    if not code and participant_id is None:
+        return _banner(event_id, "error", _("Nothing to check in: scan a badge or choose a participant."), 422)
+    scanned_at = str(data.get("scanned_at") or "")[:40] or datetime.now(timezone.utc).isoformat()
+
+    try:
+        participant = _find_participant(event_id, code, participant_id)
+        record = client("certificates").post(f"/api/v1/events/{event_id}/checkins", json={
+            "nonce": nonce, "day": day, "session_id": session_id, "scanned_at": scanned_at,
+            "raw_code": code or f"id:{participant_id}", "participant": participant})
+    except ServiceUnavailable as exc:
+        return _unavailable(event_id, exc)
+    except ServiceError as exc:
+        return _banner(event_id, "error", exc.problem.get("detail") or _("The check-in was not recorded."),
+                       exc.status if 400 <= exc.status < 500 else 502)
+    return _record_banner(event_id, record, 201 if not record.get("replayed") else 200)
+
+
+@bp.post("/events/<int:event_id>/checkin/undo/<int:checkin_id>")
+@checkin_staff
+def undo(event_id: int, checkin_id: int):
+    data = (request.get_json(silent=True) or {}) if request.is_json else request.form
+    nonce = str(data.get("nonce") or "").strip()[:64] or str(uuid.uuid4())
+    reason = str(data.get("reason") or "").strip()[:500] or "mistake"
+    try:
+        record = client("certificates").post(f"/api/v1/checkins/{checkin_id}/undo",
+                                             json={"nonce": nonce, "reason": reason})
+    except ServiceUnavailable as exc:
+        return _unavailable(event_id, exc)
+    except ServiceError as exc:
+        if exc.status in (404, 409):
+            return _banner(event_id, "error", _("This check-in cannot be undone (it may be undone already)."),
+                           409)
+        raise
+    return _record_banner(event_id, record, 201)
+
+
+@bp.get("/events/<int:event_id>/checkin/counters")
+@checkin_staff
+def counters(event_id: int):
+    day, session_id = _day_and_session(request.args)
+    checked_in = expected = None
+    try:
+        checked_in = client("certificates").get(f"/api/v1/events/{event_id}/attendance/counters",
+                                                **_place_params(day, session_id))["checked_in"]
+    except (ServiceUnavailable, ServiceError):
+        pass  # the counters say «—»; the screen goes on
+    try:
+        expected = _expected(event_id)
+    except (ServiceUnavailable, ServiceError):
+        pass
+    return render_template("checkin/_counters.html", event_id=event_id, day=day, session_id=session_id,
+                           checked_in=checked_in, expected=expected)
+
+
+@bp.get("/events/<int:event_id>/checkin/log")
+@checkin_staff
+def recent(event_id: int):
+    day, session_id = _day_and_session(request.args)
+    try:
+        items = client("certificates").get(f"/api/v1/events/{event_id}/checkins",
+                                           **_place_params(day, session_id), limit=20)["items"]
+    except (ServiceUnavailable, ServiceError):
+        items = None
+    return render_template("checkin/_log.html", event_id=event_id, items=_with_undo_state(items),
+                           staff_names=_staff_names(items or []))
+
+
+# --- helpers ----------------------------------------------------------------------------------
+
+def _place(event_id: int, args) -> dict:
+    """The event, the day and the session (or the door) the screen is for; 404 if they do not fit."""
+    registration = client("registration")
+    event = registration.get(f"/api/v1/events/{event_id}")
+    sessions = registration.get(f"/api/v1/events/{event_id}/sessions")["items"]
+    session_id = _int_or_none(args.get("session_id"))
+    programme_session = None
+    if session_id is not None:
+        programme_session = next((s for s in sessions if s["id"] == session_id), None)
+        if programme_session is None:
+            abort(404)
+    days = _event_days(event)
+    day = args.get("day") or (programme_session["day"] if programme_session else _today_or_first(days))
+    if day not in days or (programme_session and programme_session["day"] != day):
+        abort(404)
+    return {"event": event, "day": day, "session": programme_session, "session_id": session_id}
+
+
+def _day_and_session(data) -> tuple[str, int | None]:
+    day = str(data.get("day") or "")
+    try:
+        date.fromisoformat(day)
+    except ValueError:
+        abort(422)  # 400 is kept for the CSRF check, which checkin.js answers with «reload the page»
+    return day, _int_or_none(data.get("session_id"))
+
+
+def _place_params(day: str, session_id: int | None) -> dict:
+    return {"day": day, **({"session_id": session_id} if session_id is not None else {})}
+
+
+def _int_or_none(value) -> int | None:
+    try:
+        return int(value) if value not in (None, "", "null") else None
+    except (TypeError, ValueError):
+        abort(422)
+
+
+def _event_days(event: dict) -> list[str]:
+    start, end = date.fromisoformat(event["starts_on"]), date.fromisoformat(event["ends_on"])
+    return [(start + timedelta(days=n)).isoformat() for n in range((end - start).days + 1)]
+
+
+def _local_today() -> date:
+    return datetime.now(ZoneInfo(TIMEZONE)).date()
+
+
+def _today_or_first(days: list[str]) -> str:
+    today = _local_today().isoformat()
+    return today if today in days else days[0]
+
+
+def _search(event_id: int, query: str) -> list[dict]:
+    if len(query) < 2:
+        return []
+    found = client("registration").get(f"/api/v1/events/{event_id}/participants/search",
+                                       q=query, limit=SEARCH_LIMIT)
+    return found["items"]
+
+
+def _find_participant(event_id: int, code: str, participant_id: int | None) -> dict | None:
+    """The participant as certificates needs them, or None for a code nobody has."""
+    registration = client("registration")
+    try:
+        if participant_id is not None:
+            found = registration.get(f"/api/v1/events/{event_id}/participants/{participant_id}")
+        else:
+            found = registration.get(f"/api/v1/events/{event_id}/participants/lookup", code=code)
+    except ServiceError as exc:
+        if exc.status in (404, 422):
+            return None
+        raise
+    if found.get("event_id") != event_id:
+        return None
+    return {key: found.get(key) for key in ("id", "event_id", "status", "full_name")}
+
+
+def _expected(event_id: int) -> int:
+    """Participants whose registration is not cancelled; cached briefly, it is asked every 5 s per tablet."""
+    cache = current_app.extensions.setdefault("checkin_expected", {})
+    hit = cache.get(event_id)
+    if hit and time.monotonic() - hit[0] < EXPECTED_TTL_S:
+        return hit[1]
+    participants = client("registration").get(f"/api/v1/events/{event_id}/participants")["items"]
+    expected = sum(1 for p in participants if p.get("status") != "cancelled")
+    cache[event_id] = (time.monotonic(), expected)
+    return expected
+
+
+def _staff_names(records: list[dict]) -> dict[str, str]:
+    usernames = {r.get("staff") for r in records} | {(r.get("previous") or {}).get("staff") for r in records}
+    usernames.discard(None)
+    if not usernames:
+        return {}
+    rows = db.session().execute(select(StaffAccount.username, StaffAccount.full_name)
+                                .where(StaffAccount.username.in_(usernames)))
+    return dict(rows.all())
+
+
+def _with_undo_state(items: list[dict] | None) -> list[dict] | None:
+    """Marks the check-ins already reversed, so they show no undo button."""
+    if items is None:
+        return None
+    undone = {i.get("reverses_id") for i in items if i.get("outcome") == "undo"}
+    return [dict(i, undone=bool(i.get("reversed_at")) or i.get("id") in undone) for i in items]
+
+
+def _record_banner(event_id: int, record: dict, status: int):
+    outcome = record.get("outcome") if record.get("outcome") in OUTCOMES else "error"
+    response = _answer(event_id, render_template("checkin/_banner.html", kind=outcome, record=record,
+                                                 staff_names=_staff_names([record]), message=None), status)
+    response.headers["X-Checkin-Outcome"] = outcome
+    response.headers["HX-Trigger"] = REFRESH_EVENT
+    return response
+
+
+def _banner(event_id: int, kind: str, message: str, status: int):
+    response = _answer(event_id, render_template("checkin/_banner.html", kind=kind, record=None,
+                                                 staff_names={}, message=message), status)
+    response.headers["X-Checkin-Outcome"] = kind
+    return response
+
+
+def _answer(event_id: int, banner: str, status: int):
+    """The banner alone for checkin.js; the whole screen around it for a form posted without JavaScript."""
+    if request.is_json or request.headers.get("HX-Request"):
+        return make_response(banner, status)
+    try:
+        place = _place(event_id, request.form)
+    except (ServiceUnavailable, ServiceError):
+        return make_response(banner, status)
+    return make_response(render_template("checkin/screen.html", **place, query="", results=None,
+                                         banner=Markup(banner)), status)
+
+
+def _unavailable(event_id: int, exc: ServiceUnavailable):
+    current_app.logger.warning("check-in: %s", exc)
+    messages = {  # one whole sentence per service: Russian declines the service's name after «с»
+        "registration": _("No connection to the registration service. The check-in is saved on this tablet "
+                          "and will be sent."),
+        "certificates": _("No connection to the certificates service. The check-in is saved on this tablet "
+                          "and will be sent."),
+    }
+    return _banner(event_id, "unavailable", messages.get(exc.service, messages["certificates"]), 503)
+
+
+def _remember_device(response) -> None:
+    """Each tablet keeps a random id for years; the services log it with every scan."""
+    if request.cookies.get(DEVICE_COOKIE):
+        return
+    g.device = "tab-" + secrets.token_urlsafe(9)
+    response.set_cookie(DEVICE_COOKIE, g.device, max_age=DEVICE_COOKIE_AGE, httponly=True, samesite="Lax",
+                        secure=current_app.config.get("SESSION_COOKIE_SECURE", False))
+
+
+@bp.app_template_filter("clock")
+def clock(value) -> str:
+    """«14:05» in the event's time zone, from an ISO timestamp; the date too if it is not today."""
+    if not value:
+        return ""
+    moment = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    if moment.astimezone(ZoneInfo(TIMEZONE)).date() == _local_today():
+        return format_time(moment, "HH:mm")
+    return format_datetime(moment, "d MMM HH:mm")
