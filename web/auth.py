@@ -95,7 +95,8 @@ def login():
     session.clear()  # a new session id on login: no session fixation
     session.permanent = True
     session["staff_id"] = account.id
-    return redirect(_safe_next(request.args.get("next")) or url_for("home.index"), 303)
+    start_page = url_for("checkin.choose") if account.role is Role.checkin else url_for("home.index")
+    return redirect(_safe_next(request.args.get("next")) or start_page, 303)
 
 
 @bp.post("/logout")

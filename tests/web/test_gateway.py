@@ -142,3 +142,9 @@ def test_survey_results_page_shows_shares_with_n(live_system, staff_factory):
     assert "4 респондента" in page.text and "N = 4" in page.text
     assert "75% (3)" in page.text and "50% (2)" in page.text
     assert "сумма долей больше 100%" in page.text
+
+
+def test_check_in_staff_start_on_the_check_in_screen(live_system, staff_factory):
+    username, password = staff_factory("checkin")
+    _, response = login(live_system.web_url, username, password)
+    assert response.status_code == 303 and response.headers["Location"] == "/checkin"
