@@ -250,6 +250,8 @@ def _expected(event_id: int) -> int:
 def _staff_names(records: list[dict]) -> dict[str, str]:
     usernames = {r.get("staff") for r in records} | {(r.get("previous") or {}).get("staff") for r in records}
     usernames.discard(None)
+    if g.staff is not None and usernames <= {g.staff.username}:
+        return {g.staff.username: g.staff.full_name}  # the usual case: no query for one's own name
     if not usernames:
         return {}
     rows = db.session().execute(select(StaffAccount.username, StaffAccount.full_name)
