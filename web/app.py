@@ -19,8 +19,7 @@ from eventops.config import Settings
 from web import auth, clients, formatting
 from web.clients import ServiceError, ServiceUnavailable
 from web.limits import limiter
-from web.views import home, staff, status, verify
-from web.views import participant_page, registration
+from web.views import attendance, checkin, home, imports, participant_page, registration, staff, status, verify
 
 log = logging.getLogger(__name__)
 csrf = CSRFProtect()
@@ -61,15 +60,9 @@ def create_app(settings: Settings | None = None, service_urls: dict[str, str] | 
     health.register(app, {"database": health.database_check})
 
     app.before_request(auth.load_staff)
-    app.register_blueprint(auth.bp)
-    app.register_blueprint(home.bp)
-    app.register_blueprint(status.bp)
-    app.register_blueprint(verify.bp)
-    app.register_blueprint(staff.bp)
-    app.register_blueprint(registration.bp)
-    app.register_blueprint(participant_page.bp)
-    from web.views import imports; app.register_blueprint(imports.bp)  # noqa: E702,I001
-    from web.views import attendance, checkin; app.register_blueprint(checkin.bp); app.register_blueprint(attendance.bp)  # noqa: E702,E501,I001
+    for blueprint in (auth.bp, home.bp, status.bp, verify.bp, staff.bp, registration.bp, participant_page.bp,
+                      imports.bp, checkin.bp, attendance.bp):
+        app.register_blueprint(blueprint)
     register_error_pages(app)
     app.context_processor(lambda: {"staff": g.get("staff"), "languages": i18n.LANGUAGES,
                                    "get_locale": get_locale})
