@@ -15,10 +15,10 @@ from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
 
+from eventops.spreadsheets import neutralise
 from services.registration.models import Gender, Participant, ParticipantStatus
 from services.registration.participants import region_name
 
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 LOCAL_TIME = ZoneInfo("Europe/Moscow")
 
 STATUS_NAMES = {ParticipantStatus.registered: "зарегистрирован", ParticipantStatus.confirmed: "подтверждён",
@@ -60,11 +60,6 @@ COLUMNS: list[tuple[str, Callable[[Participant], object]]] = [
     ("Дата отмены", lambda p: _local(p.cancelled_at)),
 ]
 HEADERS = [header for header, _ in COLUMNS]
-
-
-def neutralise(value: str) -> str:
-    """A text a spreadsheet will show as text, never run as a formula."""
-    return "'" + value if value.startswith(FORMULA_STARTS) else value
 
 
 def _rows(participants: Iterable[Participant]) -> Iterable[list]:

@@ -8,7 +8,8 @@ from datetime import date
 import pytest
 from openpyxl import load_workbook
 
-from services.registration.exports import HEADERS, neutralise
+from eventops.spreadsheets import neutralise
+from services.registration.exports import HEADERS
 from tests.registration.helpers import VALID_SNILS, registration_api
 
 SNEAKY = {"surname": "=HYPERLINK(\"http://evil.example\",\"Жми\")", "first_name": "@SUM(A1)",

@@ -3,23 +3,20 @@ from __future__ import annotations
 
 import io
 import uuid
-from datetime import date
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
+from eventops.spreadsheets import neutralise
 from web.auth import role_required
 from web.clients import client
 from web.models import Role
+from web.views.checkin import event_days
 
 bp = Blueprint("attendance", __name__)
 organisers = role_required(Role.organiser)
-
-#: a spreadsheet cell starting with one of these is read as a formula by Excel and LibreOffice
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
 
 @bp.get("/events/<int:event_id>/attendance")
 @organisers
@@ -77,7 +74,7 @@ def _report(event_id: int) -> dict:
                      "days": sorted(a.get("days", [])), "academic_hours": a.get("academic_hours", 0)})
     return {"event": event, "sessions": [dict(s, checked_in=checked_in.get(s["id"], 0)) for s in sessions],
             "days": attendance.get("days", []), "rows": rows,
-            "event_days": _event_days(event)}
+            "event_days": event_days(event)}
 
 
 def _target(event_id: int, target: str, registration) -> tuple[str, int | None]:
@@ -90,21 +87,9 @@ def _target(event_id: int, target: str, registration) -> tuple[str, int | None]:
             return found["day"], found["id"]
     if kind == "day":
         event = registration.get(f"/api/v1/events/{event_id}")
-        if value in _event_days(event):
+        if value in event_days(event):
             return value, None
     abort(422)
-
-
-def _event_days(event: dict) -> list[str]:
-    start, end = date.fromisoformat(event["starts_on"]), date.fromisoformat(event["ends_on"])
-    return [date.fromordinal(n).isoformat() for n in range(start.toordinal(), end.toordinal() + 1)]
-
-
-def safe_cell(value):
-    """A text cell that Excel would run as a formula gets a leading apostrophe."""
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
-        return "'" + value
-    return value
 
 
 def _workbook(report: dict) -> bytes:
@@ -114,17 +99,17 @@ def _workbook(report: dict) -> bytes:
     sessions = report["sessions"]
     header = [_("Full name"), _("Organisation"), _("Status"), _("Days present"), _("Sessions attended"),
               _("Academic hours")] + [f"{s['day']} {s['starts_at'][:5]} {s['title']}" for s in sessions]
-    people.append([safe_cell(h) for h in header])
+    people.append([neutralise(h) for h in header])
     for row in report["rows"]:
         p = row["participant"]
-        people.append([safe_cell(v) for v in (
+        people.append([neutralise(v) for v in (
             p["full_name"], p.get("organisation") or "", p["status"], ", ".join(row["days"]),
             len(row["session_ids"]), row["academic_hours"],
             *(1 if s["id"] in row["session_ids"] else None for s in sessions))])
     by_session = book.create_sheet(_("By session")[:31])
     by_session.append([_("Day"), _("Time"), _("Session"), _("Academic hours"), _("Present")])
     for s in sessions:
-        by_session.append([safe_cell(v) for v in (s["day"], f"{s['starts_at'][:5]}–{s['ends_at'][:5]}",
+        by_session.append([neutralise(v) for v in (s["day"], f"{s['starts_at'][:5]}–{s['ends_at'][:5]}",
                                                     s["title"], s["academic_hours"], s["checked_in"])])
     for sheet in (people, by_session):
         for cell in sheet[1]:

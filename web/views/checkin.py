@@ -51,7 +51,7 @@ def choose():
         event = events[0]
     days, sessions_by_day = [], {}
     if event is not None:
-        days = _event_days(event)
+        days = event_days(event)
         for s in registration.get(f"/api/v1/events/{event['id']}/sessions")["items"]:
             sessions_by_day.setdefault(s["day"], []).append(s)
     return render_template("checkin/choose.html", events=events, event=event, days=days,
@@ -169,7 +169,7 @@ def _place(event_id: int, args) -> dict:
         programme_session = next((s for s in sessions if s["id"] == session_id), None)
         if programme_session is None:
             abort(404)
-    days = _event_days(event)
+    days = event_days(event)
     day = args.get("day") or (programme_session["day"] if programme_session else _today_or_first(days))
     if day not in days or (programme_session and programme_session["day"] != day):
         abort(404)
@@ -196,7 +196,7 @@ def _int_or_none(value) -> int | None:
         abort(422)
 
 
-def _event_days(event: dict) -> list[str]:
+def event_days(event: dict) -> list[str]:
     start, end = date.fromisoformat(event["starts_on"]), date.fromisoformat(event["ends_on"])
     return [(start + timedelta(days=n)).isoformat() for n in range((end - start).days + 1)]
 
