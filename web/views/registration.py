@@ -16,7 +16,8 @@ from web.models import Role
 
 bp = Blueprint("registration", __name__)
 organiser_only = role_required(Role.organiser)
-SEARCH_LIMIT = 100
+#: rows the organisers' list shows at once; active search re-renders them at every keystroke
+SEARCH_LIMIT = 50
 
 
 def is_htmx() -> bool:
@@ -25,6 +26,13 @@ def is_htmx() -> bool:
 
 def registration():
     return client("registration")
+
+
+def row_labels() -> dict[str, str]:
+    """Texts of every participant row, translated once per list rather than once per row."""
+    return {"select": _("Select"), "cancel": _("Cancel registration"), "restore": _("Restore"),
+            # formatted per row in the template, with the participant's name
+            "confirm_cancel": _("Cancel the registration of %(name)s?")}
 
 
 @bp.app_template_global()
@@ -140,7 +148,7 @@ def participants(event_id: int):
     found = registration().get(f"/api/v1/events/{event_id}/participants/search", q=q, limit=SEARCH_LIMIT)
     items, total = found["items"], found["total"]
     context = dict(items=items, total=total, q=q, event_id=event_id, regions=_region_names(),
-                   status_labels=STATUS_LABELS)
+                   status_labels=STATUS_LABELS, labels=row_labels())
     # Active search gets only the results; a history restore (back button) needs the whole page.
     if is_htmx() and not request.headers.get("HX-History-Restore-Request"):
         return render_block("registration/participants.html", "results", **context)
@@ -186,7 +194,7 @@ def change_status(event_id: int, participant_id: int, action: str):
         participant = response.json() if response.content else registration().get(
             f"/api/v1/events/{event_id}/participants/{participant_id}")
         return render_block("registration/participants.html", "row", p=participant, event_id=event_id,
-                            regions=_region_names(), status_labels=STATUS_LABELS)
+                            regions=_region_names(), status_labels=STATUS_LABELS, labels=row_labels())
     flash(_("Registration cancelled.") if action == "cancel" else _("Registration restored."))
     return redirect(request.form.get("next") if _is_local(request.form.get("next"))
                     else url_for("registration.participants", event_id=event_id), 303)
