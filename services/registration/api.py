@@ -93,11 +93,13 @@ def get_participant(event_id: int, participant_id: int) -> Participant:
 
 def event_out(event: Event) -> schemas.EventOut:
     session = db.session()
-    count = session.scalar(select(func.count()).where(Participant.event_id == event.id))
+    count, active = session.execute(
+        select(func.count(), func.count().filter(Participant.status != ParticipantStatus.cancelled))
+        .where(Participant.event_id == event.id)).one()
     hours = session.scalar(select(func.coalesce(func.sum(ProgrammeSession.academic_hours), 0))
                            .where(ProgrammeSession.event_id == event.id))
     return schemas.EventOut.model_validate(event).model_copy(
-        update={"participants_count": count, "academic_hours": hours})
+        update={"participants_count": count, "active_participants_count": active, "academic_hours": hours})
 
 
 def private_out(participant: Participant) -> schemas.ParticipantPrivateOut:

@@ -121,6 +121,8 @@ class EventOut(EventIn):
     id: int
     created_at: UtcDateTime
     participants_count: int = 0
+    #: participants whose registration is not cancelled: who is expected at the door
+    active_participants_count: int = 0
     academic_hours: int = 0
 
 
@@ -280,6 +282,8 @@ class ParticipantCard(BaseModel):
     region_name: str
     status: ParticipantStatus
     email: str
+    #: so that the check-in screen can say «Отмечен» or «Отмечена»
+    gender: Gender | None = None
 
 
 class SearchQuery(BaseModel):

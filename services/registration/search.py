@@ -37,7 +37,7 @@ _PERSONAL_PAGE_URL = re.compile(r"/p/([A-Za-z0-9_-]+)/?$")
 
 _CARD_COLUMNS = (Participant.id, Participant.event_id, Participant.code, Participant.surname,
                  Participant.first_name, Participant.patronymic, Participant.organisation,
-                 Participant.region_code, Participant.status, Participant.email)
+                 Participant.region_code, Participant.status, Participant.email, Participant.gender)
 
 
 @dataclass(frozen=True)
@@ -135,7 +135,7 @@ def card(participant) -> dict:
         "patronymic": participant.patronymic, "full_name": full_name,
         "organisation": participant.organisation, "region_code": participant.region_code,
         "region_name": region_name(participant.region_code), "status": participant.status,
-        "email": participant.email,
+        "email": participant.email, "gender": participant.gender,
     }
 
 

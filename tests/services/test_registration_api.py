@@ -52,3 +52,14 @@ def test_participant_of_another_event_is_not_found(app_factory, db_backend):
         "surname": "Петров", "first_name": "Иван", "email": "p@x.example.ru"}).json["id"]
     assert client.get(f"/api/v1/events/{first}/participants/{pid}", headers=auth_headers()).status_code == 200
     assert client.get(f"/api/v1/events/{second}/participants/{pid}", headers=auth_headers()).status_code == 404
+
+
+def test_event_counts_who_is_expected(app_factory, db_backend):
+    client = app_factory("registration").test_client()
+    event_id = client.post("/api/v1/events", json=EVENT, headers=auth_headers()).json["id"]
+    ids = [client.post(f"/api/v1/events/{event_id}/participants", headers=auth_headers(), json={
+        "surname": "Петров", "first_name": "Иван", "email": f"p{n}@x.example.ru"}).json["id"] for n in range(3)]
+    assert client.post(f"/api/v1/events/{event_id}/participants/{ids[0]}/cancel",
+                       headers=auth_headers()).status_code == 200
+    event = client.get(f"/api/v1/events/{event_id}", headers=auth_headers()).json
+    assert (event["participants_count"], event["active_participants_count"]) == (3, 2)

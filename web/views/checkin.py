@@ -95,6 +95,7 @@ def scan(event_id: int):
 
     try:
         participant = _find_participant(event_id, code, participant_id)
+        gender = participant.pop("gender", None) if participant else None  # for the banner's wording only
         record = client("certificates").post(f"/api/v1/events/{event_id}/checkins", json={
             "nonce": nonce, "day": day, "session_id": session_id, "scanned_at": scanned_at,
             "raw_code": code or f"id:{participant_id}", "participant": participant})
@@ -103,7 +104,7 @@ def scan(event_id: int):
     except ServiceError as exc:
         return _banner(event_id, "error", exc.problem.get("detail") or _("The check-in was not recorded."),
                        exc.status if 400 <= exc.status < 500 else 502)
-    return _record_banner(event_id, record, 201 if not record.get("replayed") else 200)
+    return _record_banner(event_id, record, 201 if not record.get("replayed") else 200, gender=gender)
 
 
 @bp.post("/events/<int:event_id>/checkin/undo/<int:checkin_id>")
@@ -232,7 +233,7 @@ def _find_participant(event_id: int, code: str, participant_id: int | None) -> d
         raise
     if found.get("event_id") != event_id:
         return None
-    return {key: found.get(key) for key in ("id", "event_id", "status", "full_name")}
+    return {key: found.get(key) for key in ("id", "event_id", "status", "full_name", "gender")}
 
 
 def _expected(event_id: int) -> int:
@@ -241,8 +242,7 @@ def _expected(event_id: int) -> int:
     hit = cache.get(event_id)
     if hit and time.monotonic() - hit[0] < EXPECTED_TTL_S:
         return hit[1]
-    participants = client("registration").get(f"/api/v1/events/{event_id}/participants")["items"]
-    expected = sum(1 for p in participants if p.get("status") != "cancelled")
+    expected = client("registration").get(f"/api/v1/events/{event_id}")["active_participants_count"]
     cache[event_id] = (time.monotonic(), expected)
     return expected
 
@@ -267,10 +267,11 @@ def _with_undo_state(items: list[dict] | None) -> list[dict] | None:
     return [dict(i, undone=bool(i.get("reversed_at")) or i.get("id") in undone) for i in items]
 
 
-def _record_banner(event_id: int, record: dict, status: int):
+def _record_banner(event_id: int, record: dict, status: int, gender: str | None = None):
     outcome = record.get("outcome") if record.get("outcome") in OUTCOMES else "error"
     response = _answer(event_id, render_template("checkin/_banner.html", kind=outcome, record=record,
-                                                 staff_names=_staff_names([record]), message=None), status)
+                                                 staff_names=_staff_names([record]), message=None,
+                                                 gender=gender), status)
     response.headers["X-Checkin-Outcome"] = outcome
     response.headers["HX-Trigger"] = REFRESH_EVENT
     return response
@@ -278,7 +279,7 @@ def _record_banner(event_id: int, record: dict, status: int):
 
 def _banner(event_id: int, kind: str, message: str, status: int):
     response = _answer(event_id, render_template("checkin/_banner.html", kind=kind, record=None,
-                                                 staff_names={}, message=message), status)
+                                                 staff_names={}, message=message, gender=None), status)
     response.headers["X-Checkin-Outcome"] = kind
     return response
 
