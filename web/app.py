@@ -44,6 +44,7 @@ def create_app(settings: Settings | None = None, service_urls: dict[str, str] | 
         RATELIMIT_STORAGE_URI=settings.redis_url or "memory://",
         RATELIMIT_ENABLED=os.environ.get("RATELIMIT_ENABLED", "true").lower() != "false",
         MAX_CONTENT_LENGTH=12 * 1024 * 1024,
+        STAFF_RECHECK_SECONDS=auth.STAFF_RECHECK_SECONDS,
     )
     proxy_hops = int(os.environ.get("PROXY_HOPS", "0"))
     if proxy_hops:  # behind nginx: the client's address (for rate limits) and scheme come from it

@@ -1,12 +1,14 @@
 """Staff accounts: passwords (argon2id), login and logout, and who may open which page."""
 from __future__ import annotations
 
+import time
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from functools import wraps
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from flask import Blueprint, abort, flash, g, redirect, render_template, request, session, url_for
+from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_wtf import FlaskForm
 from sqlalchemy import select
@@ -35,14 +37,49 @@ def check_password(account: StaffAccount | None, password: str) -> bool:
     return account is not None and account.active
 
 
+#: how long the signed session cookie is trusted to say who is logged in before the database is asked
+#: again; a deactivated account or a changed role takes effect within this time
+STAFF_RECHECK_SECONDS = 15
+
+
+@dataclass(frozen=True)
+class StaffIdentity:
+    """Who is logged in, as kept in the session: enough for pages and audit, no password hash."""
+
+    id: int
+    username: str
+    full_name: str
+    role: Role
+
+    @classmethod
+    def of(cls, account: StaffAccount) -> StaffIdentity:
+        return cls(account.id, account.username, account.full_name, account.role)
+
+
+def remember_staff(identity: StaffIdentity) -> None:
+    session["staff"] = {"id": identity.id, "username": identity.username, "full_name": identity.full_name,
+                        "role": identity.role.value, "checked": time.time()}
+
+
 def load_staff() -> None:
-    """Before each request: the logged-in staff member, or None."""
-    staff_id = session.get("staff_id")
-    g.staff = db.session().get(StaffAccount, staff_id) if staff_id else None
-    if g.staff is not None and not g.staff.active:
+    """Before each request: the logged-in staff member, or None. The check-in screen makes several requests
+    a second per tablet, so the account is read from the session and confirmed in the database only every
+    STAFF_RECHECK_SECONDS."""
+    g.device = request.cookies.get("device") or None
+    kept = session.get("staff")
+    if not kept:
+        g.staff = None
+        return
+    if time.time() - kept.get("checked", 0) < current_app.config["STAFF_RECHECK_SECONDS"]:
+        g.staff = StaffIdentity(kept["id"], kept["username"], kept["full_name"], Role(kept["role"]))
+        return
+    account = db.session().get(StaffAccount, kept["id"])
+    if account is None or not account.active:
         session.clear()
         g.staff = None
-    g.device = request.cookies.get("device") or None
+        return
+    g.staff = StaffIdentity.of(account)
+    remember_staff(g.staff)
 
 
 def role_required(*roles: Role):
@@ -92,9 +129,9 @@ def login():
         account.password_hash = hash_password(form.password.data)
     account.last_login_at = datetime.now(timezone.utc)
     db.session().commit()
-    session.clear()  # a new session id on login: no session fixation
+    session.clear()  # nothing from before the login survives it
     session.permanent = True
-    session["staff_id"] = account.id
+    remember_staff(StaffIdentity.of(account))
     start_page = url_for("checkin.choose") if account.role is Role.checkin else url_for("home.index")
     return redirect(_safe_next(request.args.get("next")) or start_page, 303)
 

@@ -1,4 +1,6 @@
 """Administrators manage staff accounts; nobody else can."""
+import time
+
 import pytest
 
 from tests.web.support import csrf_token, logged_in_session
@@ -16,6 +18,9 @@ def test_only_admins_open_the_staff_page(live_system, staff_factory, role):
 
 
 def test_admin_creates_an_account_that_can_log_in_then_deactivates_it(live_system, staff_factory, db_backend):
+    # The gateway trusts its signed session for a few seconds before asking its database again (see
+    # web.auth.STAFF_RECHECK_SECONDS); one second here keeps the test short.
+    live_system.apps["web"].config["STAFF_RECHECK_SECONDS"] = 1
     admin, password = staff_factory("admin")
     session = logged_in_session(live_system.web_url, admin, password)
     page = session.get(f"{live_system.web_url}/staff/")
@@ -31,7 +36,8 @@ def test_admin_creates_an_account_that_can_log_in_then_deactivates_it(live_syste
 
     account_id = _account_id(created.text, "door-1")
     session.post(f"{live_system.web_url}/staff/{account_id}/active", data={"csrf_token": csrf_token(created.text)})
-    # A deactivated account is logged out at its next request and cannot log in again.
+    # A deactivated account is logged out once the session is checked again, and cannot log in again.
+    time.sleep(1.1)
     assert door.get(f"{live_system.web_url}/", allow_redirects=False).status_code == 302
     login_page = door.get(f"{live_system.web_url}/login")
     refused = door.post(f"{live_system.web_url}/login", data={
@@ -60,3 +66,19 @@ def _account_id(html: str, username: str) -> int:
 
     rows = re.findall(r"<tr[^>]*>\s*<td>([^<]+)</td>.*?/staff/(\d+)/password", html, re.S)
     return int(dict(rows)[username])
+
+
+def test_the_session_is_trusted_only_for_a_few_seconds(live_system, staff_factory, database_url):
+    """Between checks the gateway does not ask its database who is logged in; after the window it does."""
+    from sqlalchemy import create_engine, text
+
+    live_system.apps["web"].config["STAFF_RECHECK_SECONDS"] = 1
+    username, password = staff_factory("organiser")
+    session = logged_in_session(live_system.web_url, username, password)
+    engine = create_engine(database_url)
+    with engine.begin() as connection:
+        connection.execute(text("UPDATE staff_accounts SET role = 'checkin' WHERE username = :u"), {"u": username})
+    assert session.get(f"{live_system.web_url}/events/new").status_code == 200  # still the organiser
+    time.sleep(1.1)
+    assert session.get(f"{live_system.web_url}/events/new").status_code == 403  # the new role applies
+    engine.dispose()
