@@ -1,6 +1,8 @@
 """Database engine and per-request sessions (SQLAlchemy 2.x), SQLite or PostgreSQL alike."""
 from __future__ import annotations
 
+from datetime import datetime, timezone
+
 from flask import Flask, current_app, g
 from sqlalchemy import MetaData, create_engine, event
 from sqlalchemy.engine import Engine
@@ -14,6 +16,11 @@ NAMING_CONVENTION = {
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
+
+
+def utcnow() -> datetime:
+    """Timestamps are stored with their time zone, always UTC."""
+    return datetime.now(timezone.utc)
 
 
 def new_metadata() -> MetaData:

@@ -74,7 +74,7 @@ def register_error_pages(app: Flask) -> None:
     """Every failure is a clear page in the person's language; never a stack trace."""
 
     def page(status: int, message: str):
-        template = "error_fragment.html" if request.headers.get("HX-Request") else "error.html"
+        template = "error_fragment.html" if request.htmx else "error.html"
         return render_template(template, status=status, message=message), status
 
     @app.errorhandler(ServiceUnavailable)

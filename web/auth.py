@@ -133,7 +133,7 @@ def login():
     session.permanent = True
     remember_staff(StaffIdentity.of(account))
     start_page = url_for("checkin.choose") if account.role is Role.checkin else url_for("home.index")
-    return redirect(_safe_next(request.args.get("next")) or start_page, 303)
+    return redirect(safe_next(request.args.get("next")) or start_page, 303)
 
 
 @bp.post("/logout")
@@ -143,7 +143,7 @@ def logout():
     return redirect(url_for("auth.login"), 303)
 
 
-def _safe_next(target: str | None) -> str | None:
+def safe_next(target: str | None) -> str | None:
     # Only paths on this site: "/events/1" yes, "//evil.example" or "https://..." no.
     if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
         return target

@@ -3,20 +3,17 @@ from __future__ import annotations
 
 import enum
 import secrets
-from datetime import date, datetime, timezone
+from datetime import date, datetime
 
 from sqlalchemy import JSON, CheckConstraint, Date, DateTime, Enum, ForeignKey, Index, String, Text, text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-from eventops.db import new_metadata
+from eventops.db import new_metadata, utcnow
 
 
 class Base(DeclarativeBase):
     metadata = new_metadata()
 
-
-def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
 
 
 # Crockford's base32: no I, L, O, U, so a code read off paper is typed right.

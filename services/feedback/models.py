@@ -2,20 +2,17 @@
 from __future__ import annotations
 
 import enum
-from datetime import datetime, timezone
+from datetime import datetime
 
 from sqlalchemy import JSON, DateTime, Enum, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-from eventops.db import new_metadata
+from eventops.db import new_metadata, utcnow
 
 
 class Base(DeclarativeBase):
     metadata = new_metadata()
 
-
-def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
 
 
 class QuestionKind(str, enum.Enum):

@@ -3,21 +3,18 @@ from __future__ import annotations
 
 import enum
 import secrets
-from datetime import date, datetime, time, timezone
+from datetime import date, datetime, time
 
 from sqlalchemy import (CheckConstraint, Date, DateTime, Enum, ForeignKey, Index, Integer, String,
                         Text, Time, UniqueConstraint)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-from eventops.db import new_metadata
+from eventops.db import new_metadata, utcnow
 
 
 class Base(DeclarativeBase):
     metadata = new_metadata()
 
-
-def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
 
 
 def new_personal_token() -> str:

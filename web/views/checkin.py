@@ -286,7 +286,7 @@ def _banner(event_id: int, kind: str, message: str, status: int):
 
 def _answer(event_id: int, banner: str, status: int):
     """The banner alone for checkin.js; the whole screen around it for a form posted without JavaScript."""
-    if request.is_json or request.headers.get("HX-Request"):
+    if request.is_json or request.htmx:
         return make_response(banner, status)
     try:
         place = _place(event_id, request.form)

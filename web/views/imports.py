@@ -204,7 +204,7 @@ def _preview(event_id: int, token: str, mapping: dict[int, str] | None):
         return render_template("imports/upload.html", event=event,
                                error=exc.problem.get("detail") or _("The file cannot be imported.")), exc.status
     context = _preview_context(event, upload, result)
-    if request.headers.get("HX-Request") == "true":
+    if request.htmx:
         return render_block("imports/preview.html", "preview_form", **context)
     return render_template("imports/preview.html", **context)
 

@@ -9,7 +9,7 @@ from flask_babel import gettext as _
 from jinja2_fragments.flask import render_block
 
 from services.registration.regions import all_regions  # reference data, not business data
-from web.auth import role_required
+from web.auth import role_required, safe_next
 from web.clients import ServiceError, client
 from web.forms import STATUS_LABELS, EventForm, ParticipantForm, SessionForm, show_service_errors
 from web.models import Role
@@ -18,10 +18,6 @@ bp = Blueprint("registration", __name__)
 organiser_only = role_required(Role.organiser)
 #: rows the organisers' list shows at once; active search re-renders them at every keystroke
 SEARCH_LIMIT = 50
-
-
-def is_htmx() -> bool:
-    return request.headers.get("HX-Request") == "true"
 
 
 def registration():
@@ -150,7 +146,7 @@ def participants(event_id: int):
     context = dict(items=items, total=total, q=q, event_id=event_id, regions=_region_names(),
                    status_labels=STATUS_LABELS, labels=row_labels())
     # Active search gets only the results; a history restore (back button) needs the whole page.
-    if is_htmx() and not request.headers.get("HX-History-Restore-Request"):
+    if request.htmx and not request.htmx.history_restore_request:
         return render_block("registration/participants.html", "results", **context)
     event = registration().get(f"/api/v1/events/{event_id}")
     return render_template("registration/participants.html", event=event, **context)
@@ -190,14 +186,14 @@ def edit_participant(event_id: int, participant_id: int):
 @organiser_only
 def change_status(event_id: int, participant_id: int, action: str):
     response = registration().request("POST", f"/api/v1/events/{event_id}/participants/{participant_id}/{action}")
-    if is_htmx():
+    if request.htmx:
         participant = response.json() if response.content else registration().get(
             f"/api/v1/events/{event_id}/participants/{participant_id}")
         return render_block("registration/participants.html", "row", p=participant, event_id=event_id,
                             regions=_region_names(), status_labels=STATUS_LABELS, labels=row_labels())
     flash(_("Registration cancelled.") if action == "cancel" else _("Registration restored."))
-    return redirect(request.form.get("next") if _is_local(request.form.get("next"))
-                    else url_for("registration.participants", event_id=event_id), 303)
+    return redirect(safe_next(request.form.get("next"))
+                    or url_for("registration.participants", event_id=event_id), 303)
 
 
 # --- files ----------------------------------------------------------------------------------
@@ -259,6 +255,4 @@ def _region_names() -> dict[str, str]:
     return {r.code: r.name for r in all_regions()}
 
 
-def _is_local(target: str | None) -> bool:
-    return bool(target) and target.startswith("/") and not target.startswith("//") and "\\" not in target
 
