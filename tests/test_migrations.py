@@ -18,8 +18,28 @@ def test_models_and_migrations_agree(database_url, service):
 
 @pytest.mark.parametrize("service", SERVICES)
 def test_migrations_go_down_and_up_again(tmp_path, service):
+    from sqlalchemy import create_engine, inspect
+
     url = f"sqlite:///{tmp_path}/{service}.db"
     config = alembic_config(service, url)
+    own_tables = set(_metadata(service).tables)
+
+    def tables() -> set[str]:
+        engine = create_engine(url)
+        names = set(inspect(engine).get_table_names())
+        engine.dispose()
+        return names & own_tables
+
     command.upgrade(config, "head")
+    assert tables() == own_tables
     command.downgrade(config, "base")
+    assert tables() == set()
     command.upgrade(config, "head")
+    assert tables() == own_tables
+
+
+def _metadata(service: str):
+    import importlib
+
+    module = importlib.import_module("web.models" if service == "web" else f"services.{service}.models")
+    return module.Base.metadata

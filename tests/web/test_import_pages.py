@@ -184,3 +184,22 @@ def test_the_upload_still_checks_csrf(web_client):
     response = web_client.post("/events/1/import", content_type="multipart/form-data",
                                data={"file": (io.BytesIO(b"a;b\n1;2"), "a.csv")})
     assert response.status_code == 400
+
+
+def test_an_upload_opens_only_for_the_organiser_who_sent_it(live_system, staff_factory):
+    event_id = make_event(live_system)
+    web = live_system.web_url
+    owner = logged_in_session(web, *staff_factory("organiser"))
+    preview_url = upload(owner, web, event_id, xlsx_bytes([HEADER, *ROWS])).headers["Location"]
+    token = preview_url.rstrip("/").rsplit("/", 1)[-1]
+
+    other = logged_in_session(web, *staff_factory("organiser"))
+    seen = other.get(f"{web}/events/{event_id}/import/{token}", allow_redirects=False)
+    assert seen.status_code == 303 and seen.headers["Location"].endswith(f"/events/{event_id}/import")
+    page = other.get(f"{web}/events/{event_id}/import/{token}")
+    assert "Иванова Анна" not in page.text  # nothing of the other organiser's file
+    committed = other.post(f"{web}/events/{event_id}/import/{token}/commit",
+                           data={"csrf_token": csrf_token(page.text)}, allow_redirects=False)
+    assert committed.status_code == 303 and participants_count(live_system, event_id) == 0
+    # The owner still has it.
+    assert "Иванова Анна" in owner.get(web + preview_url if preview_url.startswith("/") else preview_url).text
