@@ -5,6 +5,7 @@
 #   make bench    run the benchmarks: one JSON object per line {"bench": ..., "value": ..., "unit": ...}
 #   make migrate  upgrade every database to the newest schema
 #   make setup    install system packages, the Python venv, browser libraries, translations
+#   make translations  extract messages into the catalog; fill the new ru msgstr by hand
 #   make lock     re-resolve pyproject.toml's pins in a fresh venv and rewrite constraints.txt
 #   make clean    remove var/ (databases, PDFs, local secrets) and .venv
 
@@ -12,10 +13,10 @@ SHELL := /bin/bash
 PYTHON := .venv/bin/python
 PYTEST_ARGS ?=
 
-.PHONY: help setup run test bench migrate lock clean
+.PHONY: help setup run test bench migrate translations lock clean
 
 help:
-	@sed -n '3,9s/^# \{0,1\}//p' $(firstword $(MAKEFILE_LIST))
+	@sed -n '3,10s/^# \{0,1\}//p' $(firstword $(MAKEFILE_LIST))
 
 setup:
 	@bash scripts/setup.sh
@@ -31,6 +32,17 @@ bench: setup
 
 migrate: setup
 	$(PYTHON) -m eventops.cli migrate
+
+# Sorted, without locations or dates, so that two changes adding messages rarely touch the same lines.
+translations: setup
+	.venv/bin/pybabel -q extract --no-wrap -F babel.cfg -k lazy_gettext -k _l -k N_ --no-location --sort-output \
+	    --project EventOps -o eventops/translations/messages.pot eventops services web
+	.venv/bin/pybabel -q update --no-wrap -i eventops/translations/messages.pot -d eventops/translations \
+	    --no-fuzzy-matching --ignore-obsolete
+	sed -i '/^"POT-Creation-Date: /d' eventops/translations/messages.pot eventops/translations/*/LC_MESSAGES/messages.po
+	.venv/bin/pybabel -q compile -d eventops/translations -f
+	@grep -c '^msgstr ""$$' eventops/translations/ru/LC_MESSAGES/messages.po | \
+	    xargs -I{} echo "translations: {} Russian msgstr still empty (the header counts as one)"
 
 lock:
 	@set -euo pipefail; \

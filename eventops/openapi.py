@@ -4,20 +4,15 @@ from __future__ import annotations
 from flask import Flask, jsonify
 from spectree import SpecTree
 
-from eventops.problems import PROBLEM_MIME
+from eventops.problems import PROBLEM_MIME, validation_problem
 
 
 def _problem_on_invalid_request(request, response, validation_error, _instance, _adapter=None):
-    """spectree's hook: turn its validation error into an RFC 9457 document with per-field errors."""
+    """spectree's hook, the one for every service: a validation error becomes an RFC 9457 document with
+    one translated entry per field (eventops.problems.pydantic_error)."""
     if validation_error is None or response is None:
         return
-    errors = [
-        {"field": ".".join(str(part) for part in error["loc"]),
-         "code": error["type"], "message": error["msg"]}
-        for error in validation_error.errors()
-    ]
-    body = {"type": "about:blank", "title": "Unprocessable Content", "status": 422,
-            "detail": "The request body or query is invalid.", "errors": errors}
+    body = validation_problem(validation_error.errors()).to_dict()
     response.set_data(jsonify(body).get_data())
     response.mimetype = PROBLEM_MIME
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 import hmac
 
 from flask import Flask, current_app, g, request
+from flask_babel import gettext as _
 
 from eventops.problems import Problem
 
@@ -25,10 +26,10 @@ def protect_api(app: Flask, prefix: str = "/api/") -> None:
         if not request.path.startswith(prefix):
             return None
         given = request.headers.get(HEADER, "")
-        scheme, _, token = given.partition(" ")
+        scheme, _space, token = given.partition(" ")
         expected = current_app.config["SERVICE_TOKEN"]
         if scheme.lower() != "bearer" or not hmac.compare_digest(token.encode(), expected.encode()):
-            raise Problem(401, "Unauthorized", "A valid service token is required.")
+            raise Problem(401, detail=_("A valid service token is required."))
         g.staff_user = request.headers.get(STAFF_HEADER) or None
         g.device = request.headers.get(DEVICE_HEADER) or None
         return None

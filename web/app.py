@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import logging
-import os
 from datetime import timedelta
 from pathlib import Path
 
@@ -34,7 +33,7 @@ def create_app(settings: Settings | None = None, service_urls: dict[str, str] | 
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         # Behind HTTPS in production (deploy/ sets it); a laptop serves plain http on 127.0.0.1.
-        SESSION_COOKIE_SECURE=os.environ.get("SESSION_COOKIE_SECURE", "").lower() in ("1", "true", "yes"),
+        SESSION_COOKIE_SECURE=settings.session_cookie_secure,
         # A tablet at the door stays logged in for a whole (long) day of check-in.
         PERMANENT_SESSION_LIFETIME=timedelta(hours=18),
         # The CSRF token lives as long as the session, so a page left open all day still submits.
@@ -42,11 +41,11 @@ def create_app(settings: Settings | None = None, service_urls: dict[str, str] | 
         WTF_CSRF_SSL_STRICT=False,
         WTF_I18N_ENABLED=True,
         RATELIMIT_STORAGE_URI=settings.redis_url or "memory://",
-        RATELIMIT_ENABLED=os.environ.get("RATELIMIT_ENABLED", "true").lower() != "false",
+        RATELIMIT_ENABLED=settings.ratelimit_enabled,
         MAX_CONTENT_LENGTH=12 * 1024 * 1024,
         STAFF_RECHECK_SECONDS=auth.STAFF_RECHECK_SECONDS,
     )
-    proxy_hops = int(os.environ.get("PROXY_HOPS", "0"))
+    proxy_hops = settings.proxy_hops
     if proxy_hops:  # behind nginx: the client's address (for rate limits) and scheme come from it
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxy_hops, x_proto=proxy_hops, x_host=proxy_hops)
     logs.configure("web")
@@ -57,7 +56,7 @@ def create_app(settings: Settings | None = None, service_urls: dict[str, str] | 
     limiter.init_app(app)
     Htmx(app)
     formatting.init_app(app)
-    clients.init_app(app, settings.service_token, service_urls)
+    clients.init_app(app, settings.service_token, {**settings.service_urls, **(service_urls or {})})
     health.register(app, {"database": health.database_check})
 
     app.before_request(auth.load_staff)
