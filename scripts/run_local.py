@@ -188,7 +188,7 @@ def after_start(env: dict[str, str], health: dict[str, str], stop: threading.Eve
         problems.append("demo data not loaded: registration and feedback must both be up")
         say(problems[-1])
     else:
-        output = run_step("loading the demo course", [PYTHON, "-m", "deploy.demo.load"], env)
+        output = run_step("loading the demo course", [PYTHON, "-m", "demo.load"], env)
         if output is None:
             problems.append("demo course not loaded: see the messages above")
         else:

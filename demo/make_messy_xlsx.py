@@ -1,6 +1,6 @@
 """Writes a participant list as messy as the ones regional offices send, to try the import with.
 
-    python -m deploy.demo.make_messy_xlsx [--out PATH]
+    python -m demo.make_messy_xlsx [--out PATH]
 
 Default: var/demo/participants-messy.xlsx (var/ is not in git). Upload it on an event's «Импорт участников»
 page: the report should point at a bad e-mail, an unknown region (with a suggestion), a person listed

@@ -1,6 +1,6 @@
 """Loads the demo course (course.json beside this file) through the services' HTTP APIs.
 
-    python -m deploy.demo.load [--file PATH]
+    python -m demo.load [--file PATH]
 
 The services must be running (`make run` starts them and calls this). Idempotent: whatever already
 exists (the event by its slug, sessions by day, time and title, participants by e-mail, the survey by
@@ -225,7 +225,7 @@ def load(course: dict) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m deploy.demo.load", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m demo.load", description=__doc__.splitlines()[0])
     parser.add_argument("--file", type=Path, default=COURSE, help="the course to load (default: %(default)s)")
     args = parser.parse_args(argv)
     course = json.loads(args.file.read_text(encoding="utf-8"))

@@ -1,0 +1,1 @@
+"""The demo course that `make run` loads: `python -m demo.load`."""

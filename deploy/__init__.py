@@ -1,1 +1,0 @@
-"""What an operator needs to run EventOps: demo data, process files, server configuration."""

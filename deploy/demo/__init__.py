@@ -1,1 +1,0 @@
-"""The demo course that `make run` loads: `python -m deploy.demo.load`."""
