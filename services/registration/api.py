@@ -1,4 +1,5 @@
 """Registration's JSON API: events, their programme and participants."""
+
 from __future__ import annotations
 
 from flask import Blueprint, Response as FlaskResponse, jsonify
@@ -56,9 +57,13 @@ def _problem_on_invalid_request(request, response, validation_error, _instance, 
     """spectree's hook: an invalid request becomes a problem document, one translated entry per field."""
     if validation_error is None or response is None:
         return
-    body = {"type": "about:blank", "title": "Unprocessable Content", "status": 422,
-            "detail": say("invalid_request"),
-            "errors": [_validation_field_error(error) for error in validation_error.errors()]}
+    body = {
+        "type": "about:blank",
+        "title": "Unprocessable Content",
+        "status": 422,
+        "detail": say("invalid_request"),
+        "errors": [_validation_field_error(error) for error in validation_error.errors()],
+    }
     response.set_data(jsonify(body).get_data())
     response.mimetype = PROBLEM_MIME
 
@@ -94,12 +99,18 @@ def get_participant(event_id: int, participant_id: int) -> Participant:
 def event_out(event: Event) -> schemas.EventOut:
     session = db.session()
     count, active = session.execute(
-        select(func.count(), func.count().filter(Participant.status != ParticipantStatus.cancelled))
-        .where(Participant.event_id == event.id)).one()
-    hours = session.scalar(select(func.coalesce(func.sum(ProgrammeSession.academic_hours), 0))
-                           .where(ProgrammeSession.event_id == event.id))
+        select(func.count(), func.count().filter(Participant.status != ParticipantStatus.cancelled)).where(
+            Participant.event_id == event.id
+        )
+    ).one()
+    hours = session.scalar(
+        select(func.coalesce(func.sum(ProgrammeSession.academic_hours), 0)).where(
+            ProgrammeSession.event_id == event.id
+        )
+    )
     return schemas.EventOut.model_validate(event).model_copy(
-        update={"participants_count": count, "active_participants_count": active, "academic_hours": hours})
+        update={"participants_count": count, "active_participants_count": active, "academic_hours": hours}
+    )
 
 
 def private_out(participant: Participant) -> schemas.ParticipantPrivateOut:
@@ -137,8 +148,10 @@ def read_event(event_id: int):
 
 
 @api.patch("/events/<int:event_id>")
-@spec.validate(json=schemas.EventPatch,
-               resp=Response(HTTP_200=schemas.EventOut, HTTP_404=None, HTTP_409=None, HTTP_422=None))
+@spec.validate(
+    json=schemas.EventPatch,
+    resp=Response(HTTP_200=schemas.EventOut, HTTP_404=None, HTTP_409=None, HTTP_422=None),
+)
 def update_event(event_id: int, json: schemas.EventPatch):
     event = get_event(event_id)
     changes = json.model_dump(exclude_unset=True)
@@ -179,8 +192,9 @@ def check_session_fits(event: Event, programme_session: ProgrammeSession) -> Non
 
 
 @api.post("/events/<int:event_id>/sessions")
-@spec.validate(json=schemas.SessionIn,
-               resp=Response(HTTP_201=schemas.SessionOut, HTTP_404=None, HTTP_422=None))
+@spec.validate(
+    json=schemas.SessionIn, resp=Response(HTTP_201=schemas.SessionOut, HTTP_404=None, HTTP_422=None)
+)
 def create_session(event_id: int, json: schemas.SessionIn):
     event = get_event(event_id)
     programme_session = ProgrammeSession(event_id=event.id, **json.model_dump())
@@ -191,8 +205,9 @@ def create_session(event_id: int, json: schemas.SessionIn):
 
 
 @api.patch("/events/<int:event_id>/sessions/<int:session_id>")
-@spec.validate(json=schemas.SessionPatch,
-               resp=Response(HTTP_200=schemas.SessionOut, HTTP_404=None, HTTP_422=None))
+@spec.validate(
+    json=schemas.SessionPatch, resp=Response(HTTP_200=schemas.SessionOut, HTTP_404=None, HTTP_422=None)
+)
 def update_session(event_id: int, session_id: int, json: schemas.SessionPatch):
     event = get_event(event_id)
     programme_session = get_session(event_id, session_id)
@@ -225,16 +240,24 @@ def delete_session(event_id: int, session_id: int):
 @spec.validate(resp=Response(HTTP_200=schemas.ParticipantList, HTTP_404=None))
 def list_participants(event_id: int):
     get_event(event_id)
-    participants = db.session().scalars(
-        select(Participant).where(Participant.event_id == event_id)
-        .order_by(Participant.surname_key, Participant.first_name, Participant.id)).all()
+    participants = (
+        db.session()
+        .scalars(
+            select(Participant)
+            .where(Participant.event_id == event_id)
+            .order_by(Participant.surname_key, Participant.first_name, Participant.id)
+        )
+        .all()
+    )
     items = [schemas.ParticipantOut.model_validate(p) for p in participants]
     return schemas.ParticipantList(items=items, total=len(items))
 
 
 @api.post("/events/<int:event_id>/participants")
-@spec.validate(json=schemas.ParticipantIn,
-               resp=Response(HTTP_201=schemas.ParticipantPrivateOut, HTTP_404=None, HTTP_409=None))
+@spec.validate(
+    json=schemas.ParticipantIn,
+    resp=Response(HTTP_201=schemas.ParticipantPrivateOut, HTTP_404=None, HTTP_409=None),
+)
 def create_participant(event_id: int, json: schemas.ParticipantIn):
     get_event(event_id)
     try:
@@ -251,8 +274,10 @@ def read_participant(event_id: int, participant_id: int):
 
 
 @api.patch("/events/<int:event_id>/participants/<int:participant_id>")
-@spec.validate(json=schemas.ParticipantPatch,
-               resp=Response(HTTP_200=schemas.ParticipantPrivateOut, HTTP_404=None, HTTP_409=None))
+@spec.validate(
+    json=schemas.ParticipantPatch,
+    resp=Response(HTTP_200=schemas.ParticipantPrivateOut, HTTP_404=None, HTTP_409=None),
+)
 def update_participant(event_id: int, participant_id: int, json: schemas.ParticipantPatch):
     participant = get_participant(event_id, participant_id)
     try:
@@ -285,7 +310,9 @@ def restore_participant(event_id: int, participant_id: int):
 def search(event_id: int, query: schemas.SearchQuery):
     found = search_participants(db.session(), event_id, query.q, query.limit)
     if not found.items:
-        get_event(event_id)  # 404 for an unknown event; found people prove the event exists (and save a query)
+        get_event(
+            event_id
+        )  # 404 for an unknown event; found people prove the event exists (and save a query)
     return schemas.SearchResult(items=found.items, total=found.total)
 
 
@@ -305,14 +332,16 @@ def read_by_token(token: str):
     participant = by_token(db.session(), token)
     if participant is None:
         raise not_found("unknown_token")
-    return schemas.ParticipantWithEvent(participant=private_out(participant),
-                                        event=event_out(get_event(participant.event_id)))
+    return schemas.ParticipantWithEvent(
+        participant=private_out(participant), event=event_out(get_event(participant.event_id))
+    )
 
 
 @api.post("/events/<int:event_id>/registrations")
-@spec.validate(json=schemas.RegistrationIn,
-               resp=Response(HTTP_201=schemas.ParticipantPrivateOut, HTTP_403=None, HTTP_404=None,
-                             HTTP_409=None))
+@spec.validate(
+    json=schemas.RegistrationIn,
+    resp=Response(HTTP_201=schemas.ParticipantPrivateOut, HTTP_403=None, HTTP_404=None, HTTP_409=None),
+)
 def register(event_id: int, json: schemas.RegistrationIn):
     """The public registration form, relayed by the gateway; the answer carries the personal token."""
     event = get_event(event_id)
@@ -329,9 +358,13 @@ def register(event_id: int, json: schemas.RegistrationIn):
 
 
 def participants_by_name(event_id: int, *conditions) -> list[Participant]:
-    return list(db.session().scalars(
-        select(Participant).where(Participant.event_id == event_id, *conditions)
-        .order_by(Participant.surname_key, Participant.name_key, Participant.id)))
+    return list(
+        db.session().scalars(
+            select(Participant)
+            .where(Participant.event_id == event_id, *conditions)
+            .order_by(Participant.surname_key, Participant.name_key, Participant.id)
+        )
+    )
 
 
 @api.get("/events/<int:event_id>/participants/export")

@@ -1,4 +1,5 @@
 """The registration service: events, programme, participants."""
+
 from __future__ import annotations
 
 from flask import Flask

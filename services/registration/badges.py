@@ -2,6 +2,7 @@
 
 A check-in scanner reads the QR and types the personal-page URL; the lookup API finds the token in it.
 """
+
 from __future__ import annotations
 
 import os
@@ -32,7 +33,9 @@ class BadgeRenderer:
 
     def __init__(self) -> None:
         # Autoescape: a name or an organisation is data, never markup.
-        self.templates = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"]))
+        self.templates = Environment(
+            loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"])
+        )
         self.font_config = FontConfiguration()
         # One rendering at a time: the font configuration is shared and badges are printed rarely.
         self.lock = threading.Lock()
@@ -43,18 +46,24 @@ class BadgeRenderer:
 
     def render(self, event: Event, participants: Sequence[Participant]) -> bytes:
         badges = [badge(participant) for participant in participants]
-        sheets = [badges[start:start + BADGES_PER_SHEET] for start in range(0, len(badges), BADGES_PER_SHEET)]
+        sheets = [
+            badges[start : start + BADGES_PER_SHEET] for start in range(0, len(badges), BADGES_PER_SHEET)
+        ]
         html = self.templates.get_template("badges.html").render(event=event, sheets=sheets)
         with self.lock:
             return HTML(string=html, base_url=str(TEMPLATES)).write_pdf(
-                stylesheets=[self.stylesheet], font_config=self.font_config)
+                stylesheets=[self.stylesheet], font_config=self.font_config
+            )
 
 
 def badge(participant: Participant) -> dict:
     return {
-        "surname": participant.surname, "first_name": participant.first_name,
-        "patronymic": participant.patronymic, "organisation": participant.organisation,
-        "region_name": region_name(participant.region_code), "code": participant.code,
+        "surname": participant.surname,
+        "first_name": participant.first_name,
+        "patronymic": participant.patronymic,
+        "organisation": participant.organisation,
+        "region_name": region_name(participant.region_code),
+        "code": participant.code,
         "qr": segno.make(personal_page_url(participant.token), error="m").svg_data_uri(border=0),
     }
 

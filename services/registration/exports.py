@@ -3,6 +3,7 @@
 Every text cell that a spreadsheet could take for a formula is neutralised (OWASP, CSV injection):
 a value starting with =, +, -, @, a tab or a carriage return gets a leading single quote.
 """
+
 from __future__ import annotations
 
 import csv
@@ -21,8 +22,11 @@ from services.registration.participants import region_name
 
 LOCAL_TIME = ZoneInfo("Europe/Moscow")
 
-STATUS_NAMES = {ParticipantStatus.registered: "зарегистрирован", ParticipantStatus.confirmed: "подтверждён",
-                ParticipantStatus.cancelled: "отменён"}
+STATUS_NAMES = {
+    ParticipantStatus.registered: "зарегистрирован",
+    ParticipantStatus.confirmed: "подтверждён",
+    ParticipantStatus.cancelled: "отменён",
+}
 # As the federal register (ФИС ФРДО) writes them.
 GENDER_NAMES = {Gender.male: "Муж", Gender.female: "Жен"}
 

@@ -9,6 +9,7 @@ a `translate` function; by default Russian, the language organisers read.
     mapping = guess_mapping(table.headers)     # column index → field
     report = validate(table, mapping, existing_email_keys)
 """
+
 from __future__ import annotations
 
 import csv
@@ -91,12 +92,15 @@ class ImportProblem(Exception):
 
 
 def _refuse_unsupported(filename: str) -> ImportProblem:
-    return ImportProblem("not_a_spreadsheet", N_(
-        "The file «%(name)s» is not a spreadsheet. Upload an Excel workbook (.xlsx) or a CSV file."),
-        name=filename or "?")
+    return ImportProblem(
+        "not_a_spreadsheet",
+        N_("The file «%(name)s» is not a spreadsheet. Upload an Excel workbook (.xlsx) or a CSV file."),
+        name=filename or "?",
+    )
 
 
 # --- reading -------------------------------------------------------------------------------------
+
 
 def read_table(filename: str, data: bytes) -> list[list[str]]:
     """The first sheet of an XLSX, or a CSV, as rows of trimmed strings.
@@ -108,8 +112,9 @@ def read_table(filename: str, data: bytes) -> list[list[str]]:
     if not data or not data.strip():
         raise ImportProblem("empty", N_("The file is empty."))
     if len(data) > MAX_FILE_BYTES:
-        raise ImportProblem("too_large", N_("The file is larger than %(limit)d MB."),
-                            limit=MAX_FILE_BYTES // (1024 * 1024))
+        raise ImportProblem(
+            "too_large", N_("The file is larger than %(limit)d MB."), limit=MAX_FILE_BYTES // (1024 * 1024)
+        )
     kind = _file_kind(filename, data)
     rows = _read_xlsx(data) if kind == "xlsx" else _read_csv(data)
     if not any(rows):
@@ -120,12 +125,17 @@ def read_table(filename: str, data: bytes) -> list[list[str]]:
 def _file_kind(filename: str, data: bytes) -> str:
     suffix = PurePosixPath((filename or "").replace("\\", "/")).suffix.lower()
     if suffix == ".xls" or data.startswith(_OLE_MAGIC):
-        raise ImportProblem("old_excel", N_(
-            "This is an old-format Excel file (.xls) or a password-protected workbook. Open it in Excel, "
-            "remove the password if there is one, and save it as «Excel Workbook (.xlsx)»."))
+        raise ImportProblem(
+            "old_excel",
+            N_(
+                "This is an old-format Excel file (.xls) or a password-protected workbook. Open it in Excel, "
+                "remove the password if there is one, and save it as «Excel Workbook (.xlsx)»."
+            ),
+        )
     if suffix == ".ods":
-        raise ImportProblem("ods", N_(
-            "OpenDocument spreadsheets (.ods) are not accepted. Save the table as .xlsx or .csv."))
+        raise ImportProblem(
+            "ods", N_("OpenDocument spreadsheets (.ods) are not accepted. Save the table as .xlsx or .csv.")
+        )
     if suffix in XLSX_SUFFIXES:
         if not data.startswith(_ZIP_MAGIC):
             raise _refuse_unsupported(filename)
@@ -155,17 +165,28 @@ class _RowCounter:
             raise too_many_rows()
         for index, cell in enumerate(cells):
             if len(cell) > MAX_CELL_CHARS:
-                raise ImportProblem("cell_too_long", N_(
-                    "Row %(row)d, column %(column)s: the cell holds %(length)d characters, more than "
-                    "%(limit)d allowed. Shorten it and upload the file again."),
-                    row=row_number, column=column_letter(index), length=len(cell), limit=MAX_CELL_CHARS)
+                raise ImportProblem(
+                    "cell_too_long",
+                    N_(
+                        "Row %(row)d, column %(column)s: the cell holds %(length)d characters, more than "
+                        "%(limit)d allowed. Shorten it and upload the file again."
+                    ),
+                    row=row_number,
+                    column=column_letter(index),
+                    length=len(cell),
+                    limit=MAX_CELL_CHARS,
+                )
         return cells
 
 
 def too_many_rows() -> ImportProblem:
-    return ImportProblem("too_many_rows", N_(
-        "The file has more than %(limit)s participant rows. Split it into files of at most %(limit)s rows."),
-        limit=_thousands(MAX_ROWS))
+    return ImportProblem(
+        "too_many_rows",
+        N_(
+            "The file has more than %(limit)s participant rows. Split it into files of at most %(limit)s rows."
+        ),
+        limit=_thousands(MAX_ROWS),
+    )
 
 
 def column_letter(index: int) -> str:
@@ -180,6 +201,7 @@ def column_letter(index: int) -> str:
 
 # XLSX ---------------------------------------------------------------------------------------------
 
+
 def _read_xlsx(data: bytes) -> list[list[str]]:
     _check_workbook_archive(data)
     try:
@@ -188,8 +210,9 @@ def _read_xlsx(data: bytes) -> list[list[str]]:
         padding = [""] * (sheet.start[1] if sheet.start else 0)
         counter, rows = _RowCounter(), []
         for number, raw in enumerate(sheet.iter_rows(), start=1):
-            cells = counter.add(number, [value.strip() if type(value) is str else _cell_text(value)
-                                         for value in raw])
+            cells = counter.add(
+                number, [value.strip() if type(value) is str else _cell_text(value) for value in raw]
+            )
             rows.append(padding + cells if cells and padding else cells)
     except (CalamineError, ValueError, OSError) as exc:
         raise _damaged() from exc
@@ -197,9 +220,13 @@ def _read_xlsx(data: bytes) -> list[list[str]]:
 
 
 def _damaged() -> ImportProblem:
-    return ImportProblem("damaged", N_(
-        "The workbook is damaged and cannot be read. Open it in Excel, save it again as .xlsx "
-        "and upload the new file."))
+    return ImportProblem(
+        "damaged",
+        N_(
+            "The workbook is damaged and cannot be read. Open it in Excel, save it again as .xlsx "
+            "and upload the new file."
+        ),
+    )
 
 
 def _cell_text(value) -> str:
@@ -228,11 +255,19 @@ def _check_workbook_archive(data: bytes) -> None:
         raise _damaged() from exc
     names = {info.filename for info in infos}
     if "xl/workbook.xml" not in names:
-        raise ImportProblem("not_a_spreadsheet", N_(
-            "The file is a ZIP archive, not an Excel workbook. Upload an Excel workbook (.xlsx) or a CSV file."))
+        raise ImportProblem(
+            "not_a_spreadsheet",
+            N_(
+                "The file is a ZIP archive, not an Excel workbook. Upload an Excel workbook (.xlsx) or a CSV file."
+            ),
+        )
     declared = sum(info.file_size for info in infos)
     packed = sum(info.compress_size for info in infos)
-    if len(infos) > 10_000 or declared > MAX_UNCOMPRESSED_BYTES or declared > MAX_COMPRESSION_RATIO * max(packed, 1):
+    if (
+        len(infos) > 10_000
+        or declared > MAX_UNCOMPRESSED_BYTES
+        or declared > MAX_COMPRESSION_RATIO * max(packed, 1)
+    ):
         raise _bomb()
     unpacked = 0
     try:
@@ -250,19 +285,27 @@ def _check_workbook_archive(data: bytes) -> None:
                         raise _bomb()
                     extent.feed(chunk)
             if extent.cells > MAX_SHEET_CELLS:
-                raise ImportProblem("sheet_too_large", N_(
-                    "The first sheet reaches cell %(cell)s, too far to read. Delete the empty rows and "
-                    "columns (or copy the list to a new sheet) and upload the file again."),
-                    cell=extent.farthest_cell)
+                raise ImportProblem(
+                    "sheet_too_large",
+                    N_(
+                        "The first sheet reaches cell %(cell)s, too far to read. Delete the empty rows and "
+                        "columns (or copy the list to a new sheet) and upload the file again."
+                    ),
+                    cell=extent.farthest_cell,
+                )
     except (zipfile.BadZipFile, RuntimeError, NotImplementedError, EOFError, OSError) as exc:
         raise _damaged() from exc  # RuntimeError: an encrypted part
 
 
 def _bomb() -> ImportProblem:
-    return ImportProblem("zip_bomb", N_(
-        "The workbook unpacks to more than %(limit)d MB or is packed suspiciously tightly, so it was not "
-        "read. Keep only the participant list in the file and save it again."),
-        limit=MAX_UNCOMPRESSED_BYTES // (1024 * 1024))
+    return ImportProblem(
+        "zip_bomb",
+        N_(
+            "The workbook unpacks to more than %(limit)d MB or is packed suspiciously tightly, so it was not "
+            "read. Keep only the participant list in the file and save it again."
+        ),
+        limit=MAX_UNCOMPRESSED_BYTES // (1024 * 1024),
+    )
 
 
 class _SheetExtent:
@@ -300,7 +343,7 @@ class _SheetExtent:
             max_row = max(max_row, int(row))
         self.max_row, self._widest = max_row, widest
         self.max_column = _column_number(widest) if widest else 0
-        self._tail = text[text.rfind(b">") + 1:]
+        self._tail = text[text.rfind(b">") + 1 :]
         if len(self._tail) > self._MAX_CARRY:
             raise _damaged()  # a megabyte without a single '>' is no spreadsheet XML
 
@@ -322,6 +365,7 @@ def _column_number(letters: bytes) -> int:
 
 # CSV ----------------------------------------------------------------------------------------------
 
+
 def _read_csv(data: bytes) -> list[list[str]]:
     text = _decode(data)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=_sniff_delimiter(text))
@@ -331,9 +375,14 @@ def _read_csv(data: bytes) -> list[list[str]]:
             rows.append(counter.add(number, [cell.strip() for cell in raw]))
     except csv.Error as exc:
         # The csv module's own limit (128 KB in one field) or a broken quote.
-        raise ImportProblem("bad_csv", N_(
-            "Row %(row)d of the CSV file cannot be read: a quote is not closed or a cell is far too long. "
-            "Save the file again from Excel as «CSV UTF-8»."), row=reader.line_num) from exc
+        raise ImportProblem(
+            "bad_csv",
+            N_(
+                "Row %(row)d of the CSV file cannot be read: a quote is not closed or a cell is far too long. "
+                "Save the file again from Excel as «CSV UTF-8»."
+            ),
+            row=reader.line_num,
+        ) from exc
     return rows
 
 
@@ -353,8 +402,12 @@ def _decode(data: bytes) -> str:
         if "\x00" in text:
             raise _refuse_unsupported("CSV")
         return text
-    raise ImportProblem("bad_encoding", N_(
-        "The CSV file's encoding is not recognised. Save it from Excel as «CSV UTF-8» and upload it again."))
+    raise ImportProblem(
+        "bad_encoding",
+        N_(
+            "The CSV file's encoding is not recognised. Save it from Excel as «CSV UTF-8» and upload it again."
+        ),
+    )
 
 
 def _sniff_delimiter(text: str) -> str:
@@ -379,6 +432,7 @@ def _sniff_delimiter(text: str) -> str:
 
 # --- the header row ------------------------------------------------------------------------------
 
+
 @dataclass
 class Table:
     #: one name per column; empty header cells are named by their letter
@@ -400,17 +454,23 @@ def split_header(rows: list[list[str]]) -> Table:
     if scores[best] == 0:
         best = 0
         if _looks_like_data(candidates[0][1]):
-            raise ImportProblem("no_header", N_(
-                "No header row found: the first row must name the columns, e.g. Surname, First name, E-mail."))
+            raise ImportProblem(
+                "no_header",
+                N_(
+                    "No header row found: the first row must name the columns, e.g. Surname, First name, E-mail."
+                ),
+            )
     header_row, header_cells = candidates[best]
-    data = numbered[numbered.index(candidates[best]) + 1:]
+    data = numbered[numbered.index(candidates[best]) + 1 :]
     if not data:
         raise ImportProblem("no_data", N_("The file has only the header row and no participants."))
     if len(data) > MAX_ROWS:
         raise too_many_rows()
     width = max(len(cells) for _, cells in [*data, (header_row, header_cells)])
-    headers = [header_cells[i] if i < len(header_cells) and header_cells[i] else column_letter(i)
-               for i in range(width)]
+    headers = [
+        header_cells[i] if i < len(header_cells) and header_cells[i] else column_letter(i)
+        for i in range(width)
+    ]
     return Table(headers=headers, header_row=header_row, rows=data)
 
 
@@ -425,30 +485,111 @@ def _looks_like_data(cells: list[str]) -> bool:
 # --- mapping -------------------------------------------------------------------------------------
 
 #: fields a column can be mapped to, in the order they are offered
-FIELDS = ("surname", "first_name", "patronymic", "full_name", "email", "phone", "region", "organisation",
-          "position", "birth_date", "gender", "snils", "citizenship", "education_level",
-          "diploma_surname", "diploma_series", "diploma_number")
+FIELDS = (
+    "surname",
+    "first_name",
+    "patronymic",
+    "full_name",
+    "email",
+    "phone",
+    "region",
+    "organisation",
+    "position",
+    "birth_date",
+    "gender",
+    "snils",
+    "citizenship",
+    "education_level",
+    "diploma_surname",
+    "diploma_series",
+    "diploma_number",
+)
 
 #: participant fields whose length the database limits, and the limit (from the model's columns)
-LENGTH_LIMITS = {name: Participant.__table__.c[name].type.length
-                 for name in ("surname", "first_name", "patronymic", "email", "phone", "organisation",
-                              "position", "education_level", "diploma_surname", "diploma_series",
-                              "diploma_number")}
+LENGTH_LIMITS = {
+    name: Participant.__table__.c[name].type.length
+    for name in (
+        "surname",
+        "first_name",
+        "patronymic",
+        "email",
+        "phone",
+        "organisation",
+        "position",
+        "education_level",
+        "diploma_surname",
+        "diploma_series",
+        "diploma_number",
+    )
+}
 
 _HEADER_ALIASES = {
     "surname": ("фамилия", "фамилияучастника", "lastname", "surname", "familyname"),
     "first_name": ("имя", "имяучастника", "firstname", "givenname", "forename"),
     "patronymic": ("отчество", "отчествоприналичии", "middlename", "patronymic", "patronym"),
-    "full_name": ("фио", "фиоучастника", "фамилияимяотчество", "фиополностью", "участник", "фиослушателя",
-                  "fullname", "name", "participant", "participantname"),
-    "email": ("email", "эmail", "емейл", "емэйл", "имейл", "имэйл", "электроннаяпочта", "элпочта", "эпочта",
-              "почта", "адресэлектроннойпочты", "адресэлпочты", "mail", "emailaddress", "еmail"),
-    "phone": ("телефон", "тел", "номертелефона", "контактныйтелефон", "мобильныйтелефон", "сотовый",
-              "phone", "phonenumber", "mobile", "telephone", "tel"),
-    "region": ("регион", "субъектрф", "субъект", "субъектроссийскойфедерации", "регионрф", "region",
-               "областькрайреспублика"),
-    "organisation": ("организация", "местоработы", "учреждение", "наименованиеорганизации", "ведомство",
-                     "organisation", "organization", "company", "employer", "workplace"),
+    "full_name": (
+        "фио",
+        "фиоучастника",
+        "фамилияимяотчество",
+        "фиополностью",
+        "участник",
+        "фиослушателя",
+        "fullname",
+        "name",
+        "participant",
+        "participantname",
+    ),
+    "email": (
+        "email",
+        "эmail",
+        "емейл",
+        "емэйл",
+        "имейл",
+        "имэйл",
+        "электроннаяпочта",
+        "элпочта",
+        "эпочта",
+        "почта",
+        "адресэлектроннойпочты",
+        "адресэлпочты",
+        "mail",
+        "emailaddress",
+        "еmail",
+    ),
+    "phone": (
+        "телефон",
+        "тел",
+        "номертелефона",
+        "контактныйтелефон",
+        "мобильныйтелефон",
+        "сотовый",
+        "phone",
+        "phonenumber",
+        "mobile",
+        "telephone",
+        "tel",
+    ),
+    "region": (
+        "регион",
+        "субъектрф",
+        "субъект",
+        "субъектроссийскойфедерации",
+        "регионрф",
+        "region",
+        "областькрайреспублика",
+    ),
+    "organisation": (
+        "организация",
+        "местоработы",
+        "учреждение",
+        "наименованиеорганизации",
+        "ведомство",
+        "organisation",
+        "organization",
+        "company",
+        "employer",
+        "workplace",
+    ),
     "position": ("должность", "занимаемаядолжность", "position", "jobtitle", "job"),
     "birth_date": ("датарождения", "др", "birthdate", "dateofbirth", "dob", "birthday"),
     "gender": ("пол", "gender", "sex"),
@@ -463,17 +604,31 @@ _ALIAS_INDEX = {alias: name for name, aliases in _HEADER_ALIASES.items() for ali
 
 # Looser rules for headers that are not an exact alias, most specific first.
 _HEADER_RULES: tuple[tuple[tuple[str, ...], str], ...] = (
-    (("диплом", "фамил"), "diploma_surname"), (("диплом", "сери"), "diploma_series"),
+    (("диплом", "фамил"), "diploma_surname"),
+    (("диплом", "сери"), "diploma_series"),
     (("диплом", "номер"), "diploma_number"),
-    (("фамилияимяотчество",), "full_name"), (("фамилия", "имя"), "full_name"),
-    (("фамил",), "surname"), (("отчеств",), "patronymic"), (("имя",), "first_name"),
-    (("mail",), "email"), (("почт",), "email"),
-    (("телефон",), "phone"), (("phone",), "phone"),
-    (("регион",), "region"), (("субъект",), "region"), (("region",), "region"),
-    (("организац",), "organisation"), (("месторабот",), "organisation"), (("учрежден",), "organisation"),
+    (("фамилияимяотчество",), "full_name"),
+    (("фамилия", "имя"), "full_name"),
+    (("фамил",), "surname"),
+    (("отчеств",), "patronymic"),
+    (("имя",), "first_name"),
+    (("mail",), "email"),
+    (("почт",), "email"),
+    (("телефон",), "phone"),
+    (("phone",), "phone"),
+    (("регион",), "region"),
+    (("субъект",), "region"),
+    (("region",), "region"),
+    (("организац",), "organisation"),
+    (("месторабот",), "organisation"),
+    (("учрежден",), "organisation"),
     (("organi",), "organisation"),
-    (("должност",), "position"), (("рожд",), "birth_date"), (("birth",), "birth_date"),
-    (("снилс",), "snils"), (("гражданств",), "citizenship"), (("образован",), "education_level"),
+    (("должност",), "position"),
+    (("рожд",), "birth_date"),
+    (("birth",), "birth_date"),
+    (("снилс",), "snils"),
+    (("гражданств",), "citizenship"),
+    (("образован",), "education_level"),
 )
 
 _PARENTHESES = re.compile(r"\([^)]*\)|\[[^\]]*\]")
@@ -526,11 +681,20 @@ class RowProblem:
     suggestion: str | None = None
 
     def message(self, translate: Translate = russian) -> str:
-        return _render(translate, self.msgid, {"value": self.value, "suggestion": self.suggestion, **self.params})
+        return _render(
+            translate, self.msgid, {"value": self.value, "suggestion": self.suggestion, **self.params}
+        )
 
     def to_dict(self, translate: Translate = russian) -> dict:
-        return {"severity": self.severity, "code": self.code, "field": self.field, "column": self.column,
-                "value": self.value, "suggestion": self.suggestion, "message": self.message(translate)}
+        return {
+            "severity": self.severity,
+            "code": self.code,
+            "field": self.field,
+            "column": self.column,
+            "value": self.value,
+            "suggestion": self.suggestion,
+            "message": self.message(translate),
+        }
 
 
 @dataclass
@@ -568,13 +732,21 @@ class ImportReport:
         return {
             "counts": self.counts,
             "mapping_problems": [problem.message(translate) for problem in self.mapping_problems],
-            "rows": [{"row": row.row, "status": row.status,
-                      "problems": [problem.to_dict(translate) for problem in row.problems]}
-                     for row in self.rows if row.problems],
+            "rows": [
+                {
+                    "row": row.row,
+                    "status": row.status,
+                    "problems": [problem.to_dict(translate) for problem in row.problems],
+                }
+                for row in self.rows
+                if row.problems
+            ],
         }
 
 
-def validate(table: Table, mapping: dict[int, str], existing_email_keys: set[str] | frozenset[str]) -> ImportReport:
+def validate(
+    table: Table, mapping: dict[int, str], existing_email_keys: set[str] | frozenset[str]
+) -> ImportReport:
     """Check every data row of `table` under `mapping` (column index → field) against the event's
     participants (`existing_email_keys`, see participants.email_key). Writes nothing."""
     mapping_problems = _check_mapping(table, mapping)
@@ -591,25 +763,56 @@ def _check_mapping(table: Table, mapping: dict[int, str]) -> list[RowProblem]:
     seen: dict[str, int] = {}
     for index, name in sorted(mapping.items()):
         if name in seen:
-            problems.append(_problem(ERROR, "mapping_twice", N_(
-                "Columns «%(first)s» and «%(second)s» are both chosen for the same field; leave one."),
-                first=table.headers[seen[name]], second=table.headers[index]))
+            problems.append(
+                _problem(
+                    ERROR,
+                    "mapping_twice",
+                    N_("Columns «%(first)s» and «%(second)s» are both chosen for the same field; leave one."),
+                    first=table.headers[seen[name]],
+                    second=table.headers[index],
+                )
+            )
         seen.setdefault(name, index)
     if not fields & {"surname", "full_name"}:
-        problems.append(_problem(ERROR, "mapping_no_surname", N_(
-            "Choose the column with the surname (or with the full name).")))
+        problems.append(
+            _problem(
+                ERROR, "mapping_no_surname", N_("Choose the column with the surname (or with the full name).")
+            )
+        )
     if not fields & {"first_name", "full_name"}:
-        problems.append(_problem(ERROR, "mapping_no_first_name", N_(
-            "Choose the column with the first name (or with the full name).")))
+        problems.append(
+            _problem(
+                ERROR,
+                "mapping_no_first_name",
+                N_("Choose the column with the first name (or with the full name)."),
+            )
+        )
     if "email" not in fields:
         problems.append(_problem(ERROR, "mapping_no_email", N_("Choose the column with the e-mail.")))
     return problems
 
 
-def _problem(severity: str, code: str, msgid: str, *, field: str | None = None, column: str | None = None,
-             value: str = "", suggestion: str | None = None, **params) -> RowProblem:
-    return RowProblem(severity=severity, code=code, msgid=msgid, params=params, field=field, column=column,
-                      value=value, suggestion=suggestion)
+def _problem(
+    severity: str,
+    code: str,
+    msgid: str,
+    *,
+    field: str | None = None,
+    column: str | None = None,
+    value: str = "",
+    suggestion: str | None = None,
+    **params,
+) -> RowProblem:
+    return RowProblem(
+        severity=severity,
+        code=code,
+        msgid=msgid,
+        params=params,
+        field=field,
+        column=column,
+        value=value,
+        suggestion=suggestion,
+    )
 
 
 # Latin letters that look like Cyrillic ones, and back, with case kept.
@@ -621,16 +824,51 @@ _NOT_IN_NAME = re.compile(r"[^\w\s'’.()-]|[\d_]")
 _SPACES = re.compile(r"\s+")
 _EMAIL_SEPARATORS = re.compile(r"[,;\s]+")
 
-_GENDERS = {"м": "male", "муж": "male", "мужской": "male", "m": "male", "male": "male", "мужчина": "male",
-            "ж": "female", "жен": "female", "женский": "female", "f": "female", "female": "female",
-            "женщина": "female"}
-_COUNTRIES = {"россия": "643", "рф": "643", "российскаяфедерация": "643", "ru": "643", "rus": "643",
-              "russia": "643", "беларусь": "112", "белоруссия": "112", "республикабеларусь": "112",
-              "казахстан": "398", "республикаказахстан": "398", "армения": "051", "азербайджан": "031",
-              "киргизия": "417", "кыргызстан": "417", "таджикистан": "762", "узбекистан": "860",
-              "молдова": "498", "украина": "804", "абхазия": "895", "южнаяосетия": "896"}
-_EDUCATION_LEVELS = {"во": "ВО", "высшее": "ВО", "высшееобразование": "ВО", "спо": "СПО",
-                     "среднеепрофессиональное": "СПО", "среднееспециальное": "СПО"}
+_GENDERS = {
+    "м": "male",
+    "муж": "male",
+    "мужской": "male",
+    "m": "male",
+    "male": "male",
+    "мужчина": "male",
+    "ж": "female",
+    "жен": "female",
+    "женский": "female",
+    "f": "female",
+    "female": "female",
+    "женщина": "female",
+}
+_COUNTRIES = {
+    "россия": "643",
+    "рф": "643",
+    "российскаяфедерация": "643",
+    "ru": "643",
+    "rus": "643",
+    "russia": "643",
+    "беларусь": "112",
+    "белоруссия": "112",
+    "республикабеларусь": "112",
+    "казахстан": "398",
+    "республикаказахстан": "398",
+    "армения": "051",
+    "азербайджан": "031",
+    "киргизия": "417",
+    "кыргызстан": "417",
+    "таджикистан": "762",
+    "узбекистан": "860",
+    "молдова": "498",
+    "украина": "804",
+    "абхазия": "895",
+    "южнаяосетия": "896",
+}
+_EDUCATION_LEVELS = {
+    "во": "ВО",
+    "высшее": "ВО",
+    "высшееобразование": "ВО",
+    "спо": "СПО",
+    "среднеепрофессиональное": "СПО",
+    "среднееспециальное": "СПО",
+}
 _DATE_FORMATS = ("%d.%m.%Y", "%d.%m.%y", "%Y-%m-%d", "%d/%m/%Y", "%d-%m-%Y", "%d.%m.%Y %H:%M")
 
 
@@ -657,7 +895,14 @@ class _RowChecker:
         email = self._email(get, values, problems)
         region = get("region")
         values["region_code"] = self._region(region, problems) if region[0] else None
-        for name in ("phone", "organisation", "position", "diploma_surname", "diploma_series", "diploma_number"):
+        for name in (
+            "phone",
+            "organisation",
+            "position",
+            "diploma_surname",
+            "diploma_series",
+            "diploma_number",
+        ):
             values[name] = self._text(name, get(name), problems)
         values["birth_date"] = self._birth_date(get("birth_date"), problems)
         values["gender"] = self._gender(get("gender"), problems)
@@ -678,6 +923,7 @@ class _RowChecker:
             if index is None:
                 return "", None
             return (cells[index] if index < len(cells) else ""), self.headers[index]
+
         return get
 
     # names ---------------------------------------------------------------------------------------
@@ -688,11 +934,23 @@ class _RowChecker:
         if full and not (parts["surname"][0] and parts["first_name"][0]):
             words = _SPACES.sub(" ", full).strip().split(" ")
             if len(words) < 2:
-                problems.append(_problem(ERROR, "full_name_incomplete", N_(
-                    "The full name «%(value)s» has no first name. Write it as «Surname First-name Patronymic»."),
-                    field="full_name", column=full_column, value=full))
-            split = {"surname": words[0], "first_name": words[1] if len(words) > 1 else "",
-                     "patronymic": " ".join(words[2:])}
+                problems.append(
+                    _problem(
+                        ERROR,
+                        "full_name_incomplete",
+                        N_(
+                            "The full name «%(value)s» has no first name. Write it as «Surname First-name Patronymic»."
+                        ),
+                        field="full_name",
+                        column=full_column,
+                        value=full,
+                    )
+                )
+            split = {
+                "surname": words[0],
+                "first_name": words[1] if len(words) > 1 else "",
+                "patronymic": " ".join(words[2:]),
+            }
             for name, value in split.items():
                 if not parts[name][0]:
                     parts[name] = (value, full_column)
@@ -701,12 +959,26 @@ class _RowChecker:
             values[name] = self._name(name, raw, column, problems)
         if not values["surname"] and not _has(problems, "full_name_incomplete"):
             column = parts["surname"][1] or full_column
-            problems.append(_problem(ERROR, "missing_surname", N_("The surname is empty. Fill it in."),
-                                     field="surname", column=column))
+            problems.append(
+                _problem(
+                    ERROR,
+                    "missing_surname",
+                    N_("The surname is empty. Fill it in."),
+                    field="surname",
+                    column=column,
+                )
+            )
         if not values["first_name"] and not _has(problems, "full_name_incomplete"):
             column = parts["first_name"][1] or full_column
-            problems.append(_problem(ERROR, "missing_first_name", N_("The first name is empty. Fill it in."),
-                                     field="first_name", column=column))
+            problems.append(
+                _problem(
+                    ERROR,
+                    "missing_first_name",
+                    N_("The first name is empty. Fill it in."),
+                    field="first_name",
+                    column=column,
+                )
+            )
         values["patronymic"] = values["patronymic"] or None
 
     def _name(self, name: str, raw: str, column: str | None, problems: list) -> str:
@@ -714,20 +986,46 @@ class _RowChecker:
         if not value:
             return ""
         if _NOT_IN_NAME.search(value):
-            problems.append(_problem(ERROR, "name_characters", N_(
-                "«%(value)s» has digits or signs that do not belong in a name. Leave only letters."),
-                field=name, column=column, value=raw))
+            problems.append(
+                _problem(
+                    ERROR,
+                    "name_characters",
+                    N_("«%(value)s» has digits or signs that do not belong in a name. Leave only letters."),
+                    field=name,
+                    column=column,
+                    value=raw,
+                )
+            )
             return value
         if any(has_mixed_scripts(word) for word in value.split()):
             fixed = " ".join(_fix_scripts(word) for word in value.split())
             if any(has_mixed_scripts(word) for word in fixed.split()):
-                problems.append(_problem(ERROR, "mixed_scripts", N_(
-                    "«%(value)s» mixes Latin and Cyrillic letters. Retype it in one alphabet."),
-                    field=name, column=column, value=raw))
+                problems.append(
+                    _problem(
+                        ERROR,
+                        "mixed_scripts",
+                        N_("«%(value)s» mixes Latin and Cyrillic letters. Retype it in one alphabet."),
+                        field=name,
+                        column=column,
+                        value=raw,
+                    )
+                )
             else:
-                problems.append(_problem(WARNING, "mixed_scripts_fixed", N_(
-                    "«%(value)s» mixes Latin and Cyrillic letters that look alike; it will be imported "
-                    "as «%(fixed)s»."), field=name, column=column, value=raw, suggestion=fixed, fixed=fixed))
+                problems.append(
+                    _problem(
+                        WARNING,
+                        "mixed_scripts_fixed",
+                        N_(
+                            "«%(value)s» mixes Latin and Cyrillic letters that look alike; it will be imported "
+                            "as «%(fixed)s»."
+                        ),
+                        field=name,
+                        column=column,
+                        value=raw,
+                        suggestion=fixed,
+                        fixed=fixed,
+                    )
+                )
                 value = fixed
         return self._length(name, value, column, problems)
 
@@ -737,27 +1035,60 @@ class _RowChecker:
         raw, column = get("email")
         values["email"] = None
         if not raw:
-            problems.append(_problem(ERROR, "missing_email", N_(
-                "The e-mail is empty. Every participant needs their own address."), field="email", column=column))
+            problems.append(
+                _problem(
+                    ERROR,
+                    "missing_email",
+                    N_("The e-mail is empty. Every participant needs their own address."),
+                    field="email",
+                    column=column,
+                )
+            )
             return None
         candidates = [part for part in _EMAIL_SEPARATORS.split(raw) if part]
         if len(candidates) > 1 and sum("@" in part for part in candidates) > 1:
-            problems.append(_problem(ERROR, "several_emails", N_(
-                "The cell holds several addresses («%(value)s»). Keep one address per participant."),
-                field="email", column=column, value=raw))
+            problems.append(
+                _problem(
+                    ERROR,
+                    "several_emails",
+                    N_("The cell holds several addresses («%(value)s»). Keep one address per participant."),
+                    field="email",
+                    column=column,
+                    value=raw,
+                )
+            )
             return None
         compact = "".join(raw.split()).strip(".,;")
         try:
             email = normalise_email(compact)
         except EmailNotValidError:
-            problems.append(_problem(ERROR, "invalid_email", N_(
-                "«%(value)s» is not a valid e-mail address. Check that it has one @ and a domain, "
-                "like ivanova@mail.ru."), field="email", column=column, value=raw))
+            problems.append(
+                _problem(
+                    ERROR,
+                    "invalid_email",
+                    N_(
+                        "«%(value)s» is not a valid e-mail address. Check that it has one @ and a domain, "
+                        "like ivanova@mail.ru."
+                    ),
+                    field="email",
+                    column=column,
+                    value=raw,
+                )
+            )
             return None
         if compact != raw.strip():
-            problems.append(_problem(WARNING, "email_cleaned", N_(
-                "Spaces and stray punctuation were removed from the e-mail: %(fixed)s."),
-                field="email", column=column, value=raw, suggestion=email, fixed=email))
+            problems.append(
+                _problem(
+                    WARNING,
+                    "email_cleaned",
+                    N_("Spaces and stray punctuation were removed from the e-mail: %(fixed)s."),
+                    field="email",
+                    column=column,
+                    value=raw,
+                    suggestion=email,
+                    fixed=email,
+                )
+            )
         email = self._length("email", email, column, problems)
         values["email"] = email
         return email
@@ -768,23 +1099,55 @@ class _RowChecker:
         key = email_key(email)
         column = self.headers[self.columns["email"]]
         if key in self.existing:
-            problems.append(_problem(DUPLICATE, "duplicate_existing", N_(
-                "A participant with the e-mail %(email)s is already registered for this event; "
-                "the row will be skipped."), field="email", column=column, value=email, email=email))
+            problems.append(
+                _problem(
+                    DUPLICATE,
+                    "duplicate_existing",
+                    N_(
+                        "A participant with the e-mail %(email)s is already registered for this event; "
+                        "the row will be skipped."
+                    ),
+                    field="email",
+                    column=column,
+                    value=email,
+                    email=email,
+                )
+            )
             return
         name = fold(" ".join(filter(None, (values.get("surname"), values.get("first_name")))))
         earlier = self.seen_emails.get(key)
         if earlier is None:
             self.seen_emails[key] = (number, name)
         elif earlier[1] == name:
-            problems.append(_problem(DUPLICATE, "repeated_row", N_(
-                "The same person with the same e-mail is already in row %(other)d; this row will be skipped."),
-                field="email", column=column, value=email, other=earlier[0]))
+            problems.append(
+                _problem(
+                    DUPLICATE,
+                    "repeated_row",
+                    N_(
+                        "The same person with the same e-mail is already in row %(other)d; this row will be skipped."
+                    ),
+                    field="email",
+                    column=column,
+                    value=email,
+                    other=earlier[0],
+                )
+            )
         else:
-            problems.append(_problem(ERROR, "duplicate_in_file", N_(
-                "The e-mail %(email)s is also given in row %(other)d for another person. "
-                "Each participant needs their own address."),
-                field="email", column=column, value=email, email=email, other=earlier[0]))
+            problems.append(
+                _problem(
+                    ERROR,
+                    "duplicate_in_file",
+                    N_(
+                        "The e-mail %(email)s is also given in row %(other)d for another person. "
+                        "Each participant needs their own address."
+                    ),
+                    field="email",
+                    column=column,
+                    value=email,
+                    email=email,
+                    other=earlier[0],
+                )
+            )
 
     # region --------------------------------------------------------------------------------------
 
@@ -794,18 +1157,47 @@ class _RowChecker:
             self.regions[raw] = self._look_up_region(raw)
         code, severity, suggestion = self.regions[raw]
         if severity == WARNING:
-            problems.append(_problem(WARNING, "region_mapped", N_("Region «%(value)s» is read as «%(region)s»."),
-                                     field="region", column=column, value=raw, suggestion=suggestion,
-                                     region=suggestion))
+            problems.append(
+                _problem(
+                    WARNING,
+                    "region_mapped",
+                    N_("Region «%(value)s» is read as «%(region)s»."),
+                    field="region",
+                    column=column,
+                    value=raw,
+                    suggestion=suggestion,
+                    region=suggestion,
+                )
+            )
         elif severity == ERROR and suggestion:
-            problems.append(_problem(ERROR, "unknown_region", N_(
-                "Region «%(value)s» is not in the list of subjects of the Russian Federation. "
-                "Did you mean «%(suggestion)s»? Correct the name in the file."),
-                field="region", column=column, value=raw, suggestion=suggestion))
+            problems.append(
+                _problem(
+                    ERROR,
+                    "unknown_region",
+                    N_(
+                        "Region «%(value)s» is not in the list of subjects of the Russian Federation. "
+                        "Did you mean «%(suggestion)s»? Correct the name in the file."
+                    ),
+                    field="region",
+                    column=column,
+                    value=raw,
+                    suggestion=suggestion,
+                )
+            )
         elif severity == ERROR:
-            problems.append(_problem(ERROR, "unknown_region", N_(
-                "Region «%(value)s» is not in the list of subjects of the Russian Federation. "
-                "Write its full name, e.g. «Rostov Oblast»."), field="region", column=column, value=raw))
+            problems.append(
+                _problem(
+                    ERROR,
+                    "unknown_region",
+                    N_(
+                        "Region «%(value)s» is not in the list of subjects of the Russian Federation. "
+                        "Write its full name, e.g. «Rostov Oblast»."
+                    ),
+                    field="region",
+                    column=column,
+                    value=raw,
+                )
+            )
         return code
 
     def _look_up_region(self, raw: str) -> tuple[str | None, str | None, str | None]:
@@ -825,9 +1217,18 @@ class _RowChecker:
     def _length(self, name: str, value: str, column: str | None, problems: list) -> str:
         limit = LENGTH_LIMITS.get(name)
         if limit and len(value) > limit:
-            problems.append(_problem(ERROR, "too_long", N_(
-                "The value is %(length)d characters long; at most %(limit)d fit. Shorten it."),
-                field=name, column=column, value=value[:80] + "…", length=len(value), limit=limit))
+            problems.append(
+                _problem(
+                    ERROR,
+                    "too_long",
+                    N_("The value is %(length)d characters long; at most %(limit)d fit. Shorten it."),
+                    field=name,
+                    column=column,
+                    value=value[:80] + "…",
+                    length=len(value),
+                    limit=limit,
+                )
+            )
         return value
 
     def _text(self, name: str, cell: tuple[str, str | None], problems: list) -> str | None:
@@ -841,14 +1242,28 @@ class _RowChecker:
             return None
         parsed = _parse_date(raw)
         if parsed is None:
-            problems.append(_problem(ERROR, "invalid_date", N_(
-                "«%(value)s» is not a date. Write it as DD.MM.YYYY, e.g. 07.10.1985."),
-                field="birth_date", column=column, value=raw))
+            problems.append(
+                _problem(
+                    ERROR,
+                    "invalid_date",
+                    N_("«%(value)s» is not a date. Write it as DD.MM.YYYY, e.g. 07.10.1985."),
+                    field="birth_date",
+                    column=column,
+                    value=raw,
+                )
+            )
             return None
         if not date(1900, 1, 1) <= parsed <= date.today() - timedelta(days=365 * 14):
-            problems.append(_problem(ERROR, "implausible_date", N_(
-                "The birth date %(value)s cannot be right. Check the year."),
-                field="birth_date", column=column, value=raw))
+            problems.append(
+                _problem(
+                    ERROR,
+                    "implausible_date",
+                    N_("The birth date %(value)s cannot be right. Check the year."),
+                    field="birth_date",
+                    column=column,
+                    value=raw,
+                )
+            )
             return None
         return parsed
 
@@ -858,8 +1273,16 @@ class _RowChecker:
             return None
         gender = _GENDERS.get(header_key(raw))
         if gender is None:
-            problems.append(_problem(ERROR, "invalid_gender", N_("«%(value)s» is not a gender. Write M or F."),
-                                     field="gender", column=column, value=raw))
+            problems.append(
+                _problem(
+                    ERROR,
+                    "invalid_gender",
+                    N_("«%(value)s» is not a gender. Write M or F."),
+                    field="gender",
+                    column=column,
+                    value=raw,
+                )
+            )
         return gender
 
     def _snils(self, cell, problems: list) -> str | None:
@@ -872,18 +1295,43 @@ class _RowChecker:
             formatted = normalise_snils(raw.zfill(11) if padded else raw)
         except InvalidSnils as exc:
             if exc.code == "snils_format":
-                problems.append(_problem(ERROR, "snils_format", N_(
-                    "A SNILS has 11 digits (XXX-XXX-XXX YY); «%(value)s» does not."),
-                    field="snils", column=column, value=raw))
+                problems.append(
+                    _problem(
+                        ERROR,
+                        "snils_format",
+                        N_("A SNILS has 11 digits (XXX-XXX-XXX YY); «%(value)s» does not."),
+                        field="snils",
+                        column=column,
+                        value=raw,
+                    )
+                )
             else:
-                problems.append(_problem(ERROR, "invalid_snils", N_(
-                    "The check number of SNILS %(value)s does not match. Compare the number with the document."),
-                    field="snils", column=column, value=raw))
+                problems.append(
+                    _problem(
+                        ERROR,
+                        "invalid_snils",
+                        N_(
+                            "The check number of SNILS %(value)s does not match. Compare the number with the document."
+                        ),
+                        field="snils",
+                        column=column,
+                        value=raw,
+                    )
+                )
             return None
         if padded:
-            problems.append(_problem(WARNING, "snils_padded", N_(
-                "SNILS %(value)s lost its leading zeros in Excel; it is read as %(fixed)s."),
-                field="snils", column=column, value=raw, suggestion=formatted, fixed=formatted))
+            problems.append(
+                _problem(
+                    WARNING,
+                    "snils_padded",
+                    N_("SNILS %(value)s lost its leading zeros in Excel; it is read as %(fixed)s."),
+                    field="snils",
+                    column=column,
+                    value=raw,
+                    suggestion=formatted,
+                    fixed=formatted,
+                )
+            )
         return formatted
 
     def _citizenship(self, cell, problems: list) -> str | None:
@@ -894,9 +1342,18 @@ class _RowChecker:
             return raw.zfill(3)
         code = _COUNTRIES.get(header_key(raw))
         if code is None:
-            problems.append(_problem(ERROR, "invalid_citizenship", N_(
-                "«%(value)s» is not a citizenship. Write the country's OKSM code (643 is Russia) or its name."),
-                field="citizenship", column=column, value=raw))
+            problems.append(
+                _problem(
+                    ERROR,
+                    "invalid_citizenship",
+                    N_(
+                        "«%(value)s» is not a citizenship. Write the country's OKSM code (643 is Russia) or its name."
+                    ),
+                    field="citizenship",
+                    column=column,
+                    value=raw,
+                )
+            )
         return code
 
     def _education(self, cell, problems: list) -> str | None:

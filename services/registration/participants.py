@@ -1,4 +1,5 @@
 """Operations on participants shared by the API, the import and the demo data."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -55,22 +56,37 @@ def refresh_search_text(participant: Participant) -> None:
     participant.name_key = fold_for_search(participant.full_name)
     # The region's name as well as its code: staff type «татарстан», not «16». The leading space lets
     # " ив" find a word that starts with "ив" wherever it stands (see search.needle).
-    participant.search_text = " " + fold_for_search(" ".join(filter(None, [
-        participant.surname, participant.first_name, participant.patronymic, participant.email,
-        participant.organisation, region_name(participant.region_code), participant.region_code,
-        participant.code])))
+    participant.search_text = " " + fold_for_search(
+        " ".join(
+            filter(
+                None,
+                [
+                    participant.surname,
+                    participant.first_name,
+                    participant.patronymic,
+                    participant.email,
+                    participant.organisation,
+                    region_name(participant.region_code),
+                    participant.region_code,
+                    participant.code,
+                ],
+            )
+        )
+    )
 
 
 def email_taken(session: Session, event_id: int, email: str, *, other_than: int | None = None) -> bool:
-    query = select(Participant.id).where(Participant.event_id == event_id,
-                                         Participant.email_key == email_key(email))
+    query = select(Participant.id).where(
+        Participant.event_id == event_id, Participant.email_key == email_key(email)
+    )
     if other_than is not None:
         query = query.where(Participant.id != other_than)
     return bool(session.scalar(select(exists(query))))
 
 
-def add_participant(session: Session, event_id: int, data: schemas.ParticipantIn, *,
-                    consent_given_at: datetime | None = None) -> Participant:
+def add_participant(
+    session: Session, event_id: int, data: schemas.ParticipantIn, *, consent_given_at: datetime | None = None
+) -> Participant:
     """Registers a participant with a fresh code and commits; DuplicateEmail if the e-mail is taken.
 
     Both the e-mail and the code are unique within the event, so a failed insert is retried with a new
@@ -79,8 +95,9 @@ def add_participant(session: Session, event_id: int, data: schemas.ParticipantIn
     for _attempt in range(CODE_ATTEMPTS):
         if email_taken(session, event_id, data.email):
             raise DuplicateEmail(data.email)
-        participant = Participant(event_id=event_id, code=new_participant_code(),
-                                  consent_given_at=consent_given_at)
+        participant = Participant(
+            event_id=event_id, code=new_participant_code(), consent_given_at=consent_given_at
+        )
         apply_participant_fields(participant, data)
         session.add(participant)
         try:
@@ -93,8 +110,9 @@ def add_participant(session: Session, event_id: int, data: schemas.ParticipantIn
 
 def save_participant_changes(session: Session, participant: Participant, changes: dict) -> None:
     """Applies an edit and commits; DuplicateEmail if the new e-mail belongs to another participant."""
-    if "email" in changes and email_taken(session, participant.event_id, changes["email"],
-                                          other_than=participant.id):
+    if "email" in changes and email_taken(
+        session, participant.event_id, changes["email"], other_than=participant.id
+    ):
         raise DuplicateEmail(changes["email"])
     update_participant(participant, changes)
     try:

@@ -1,12 +1,24 @@
 """What registration's API takes and returns, and the words it uses to say what was wrong."""
+
 from __future__ import annotations
 
 from datetime import date, datetime, time, timezone
 from functools import cache
 from typing import Annotated, Literal
 
-from pydantic import (AfterValidator, BaseModel, BeforeValidator, ConfigDict, EmailStr, Field,
-                      StringConstraints, ValidationError, ValidationInfo, WrapValidator, field_validator)
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    EmailStr,
+    Field,
+    StringConstraints,
+    ValidationError,
+    ValidationInfo,
+    WrapValidator,
+    field_validator,
+)
 from pydantic_core import PydanticCustomError
 
 from services.registration.models import Gender, ParticipantStatus, SessionKind
@@ -29,8 +41,9 @@ def _blank_to_none(value):
 
 def trimmed(max_length: int, min_length: int = 0):
     """A string with surrounding spaces trimmed. Markup is kept as typed: it is data, shown as text."""
-    return Annotated[str, StringConstraints(strip_whitespace=True, min_length=min_length,
-                                            max_length=max_length)]
+    return Annotated[
+        str, StringConstraints(strip_whitespace=True, min_length=min_length, max_length=max_length)
+    ]
 
 
 def optional_trimmed(max_length: int):
@@ -76,8 +89,9 @@ Name = trimmed(100, min_length=1)
 Email = Annotated[EmailStr, WrapValidator(_email)]
 RegionCode = Annotated[optional_trimmed(8), AfterValidator(_known_region)]
 Snils = Annotated[str | None, BeforeValidator(_blank_to_none), AfterValidator(_valid_snils)]
-Citizenship = Annotated[Annotated[str, StringConstraints(pattern=r"^\d{3}$")] | None,
-                        BeforeValidator(_blank_to_none)]
+Citizenship = Annotated[
+    Annotated[str, StringConstraints(pattern=r"^\d{3}$")] | None, BeforeValidator(_blank_to_none)
+]
 Slug = Annotated[str, StringConstraints(min_length=2, max_length=64, pattern=r"^[a-z0-9][a-z0-9-]*$")]
 ProgrammeKind = Annotated[str, StringConstraints(pattern="^(ПК|ПП)$")]
 
@@ -106,6 +120,7 @@ class EventIn(BaseModel):
 
 class EventPatch(BaseModel):
     """Only the fields sent are changed; null is refused where a value is required (defaults skip validation)."""
+
     slug: Slug = None
     title: trimmed(500, min_length=3) = None
     organiser: trimmed(500) = None
@@ -198,6 +213,7 @@ class ParticipantIn(BaseModel):
 
 class ParticipantPatch(BaseModel):
     """Only the fields sent are changed; send null to clear an optional one."""
+
     surname: Name = None
     first_name: Name = None
     patronymic: optional_trimmed(100) = None
@@ -219,6 +235,7 @@ class ParticipantPatch(BaseModel):
 
 class RegistrationIn(BaseModel):
     """The public registration form: what a person tells about themselves, and their consent."""
+
     surname: Name
     first_name: Name
     patronymic: optional_trimmed(100) = None
@@ -254,6 +271,7 @@ class ParticipantOut(ParticipantIn):
 
 class ParticipantPrivateOut(ParticipantOut):
     """Includes the personal token: for the gateway's organiser pages and badges only."""
+
     token: str
 
 
@@ -264,12 +282,14 @@ class ParticipantList(BaseModel):
 
 class ParticipantWithEvent(BaseModel):
     """What a participant's personal page shows: themselves and the event they registered for."""
+
     participant: ParticipantPrivateOut
     event: EventOut
 
 
 class ParticipantCard(BaseModel):
     """A participant as a search result or a check-in lookup shows them; the status tells cancelled ones."""
+
     id: int
     event_id: int
     code: str

@@ -1,4 +1,5 @@
 """Folding of names for search and duplicate checks: what staff type must find what organisers wrote."""
+
 from __future__ import annotations
 
 import re

@@ -1,10 +1,17 @@
 """Small helpers for registration tests: an API client and a way to add an event and its people."""
+
 from __future__ import annotations
 
 from tests.conftest import auth_headers
 
-EVENT = {"slug": "mfc-2026", "title": "Цифровые коммуникации", "organiser": "ЮРИУ РАНХиГС", "place": "Сочи",
-         "starts_on": "2026-10-07", "ends_on": "2026-10-09"}
+EVENT = {
+    "slug": "mfc-2026",
+    "title": "Цифровые коммуникации",
+    "organiser": "ЮРИУ РАНХиГС",
+    "place": "Сочи",
+    "starts_on": "2026-10-07",
+    "ends_on": "2026-10-09",
+}
 
 #: a СНИЛС with a correct check number: 1·9 + 1·8 + 2·7 + 2·6 + 3·5 + 3·4 + 4·3 + 4·2 + 5·1 = 95
 VALID_SNILS = "112-233-445 95"

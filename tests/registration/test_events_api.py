@@ -1,4 +1,5 @@
 """Editing an event and its programme; every endpoint is published in the OpenAPI document."""
+
 from __future__ import annotations
 
 import pytest
@@ -6,8 +7,14 @@ import pytest
 from tests.conftest import auth_headers
 from tests.registration.helpers import registration_api
 
-LECTURE = {"day": "2026-10-08", "starts_at": "10:00", "ends_at": "11:30", "title": "Госпаблики",
-           "kind": "lecture", "academic_hours": 2}
+LECTURE = {
+    "day": "2026-10-08",
+    "starts_at": "10:00",
+    "ends_at": "11:30",
+    "title": "Госпаблики",
+    "kind": "lecture",
+    "academic_hours": 2,
+}
 
 
 @pytest.fixture
@@ -28,7 +35,10 @@ def test_event_dates_must_stay_in_order_and_hold_the_programme(api):
     event_id = api.event()
     wrong = api.patch(f"/events/{event_id}", {"ends_on": "2026-10-06"})
     assert wrong.status_code == 422
-    assert (wrong.json["errors"][0]["field"], wrong.json["errors"][0]["code"]) == ("ends_on", "dates_in_order")
+    assert (wrong.json["errors"][0]["field"], wrong.json["errors"][0]["code"]) == (
+        "ends_on",
+        "dates_in_order",
+    )
     assert api.post(f"/events/{event_id}/sessions", LECTURE).status_code == 201
     shrunk = api.patch(f"/events/{event_id}", {"ends_on": "2026-10-07"})
     assert shrunk.status_code == 422

@@ -1,4 +1,5 @@
 """Reading participant spreadsheets: XLSX and CSV in their regional varieties, and clean refusals."""
+
 from __future__ import annotations
 
 import io
@@ -9,7 +10,7 @@ from datetime import date
 import pytest
 from openpyxl import Workbook
 
-from services.registration.importing import (ImportProblem, guess_mapping, read_table, split_header)
+from services.registration.importing import ImportProblem, guess_mapping, read_table, split_header
 
 HEADER = ["Фамилия", "Имя", "Отчество", "E-mail", "Регион"]
 PERSON = ["Иванова", "Анна", "Сергеевна", "anna@mfc.example.ru", "Татарстан"]
@@ -60,8 +61,11 @@ def refusal(filename: str, data: bytes) -> ImportProblem:
 
 # --- formats ---------------------------------------------------------------------------------------
 
+
 def test_xlsx_built_with_openpyxl_is_read_with_row_numbers_as_in_excel():
-    data = xlsx_bytes([["Список участников семинара"], [], HEADER, PERSON, [], ["Петров", "Иван", None, "p@x.ru", 16]])
+    data = xlsx_bytes(
+        [["Список участников семинара"], [], HEADER, PERSON, [], ["Петров", "Иван", None, "p@x.ru", 16]]
+    )
     table = split_header(read_table("participants.xlsx", data))
     assert table.header_row == 3
     assert table.headers == HEADER
@@ -70,8 +74,12 @@ def test_xlsx_built_with_openpyxl_is_read_with_row_numbers_as_in_excel():
 
 
 def test_xlsx_numbers_and_dates_become_the_text_a_person_sees():
-    data = xlsx_bytes([["Фамилия", "Телефон", "СНИЛС", "Дата рождения"],
-                       ["Ким", 79161234567, 11223344595, date(1985, 10, 7)]])
+    data = xlsx_bytes(
+        [
+            ["Фамилия", "Телефон", "СНИЛС", "Дата рождения"],
+            ["Ким", 79161234567, 11223344595, date(1985, 10, 7)],
+        ]
+    )
     table = split_header(read_table("a.xlsx", data))
     assert table.rows[0][1] == ["Ким", "79161234567", "11223344595", "07.10.1985"]
 
@@ -82,7 +90,9 @@ def test_only_the_first_sheet_is_read():
 
 
 def test_cp1251_csv_from_a_regional_office():
-    data = csv_bytes([HEADER, PERSON, ["Ёлкин", "Пётр", "", "elkin@x.ru", "Ростовская обл."]], encoding="cp1251")
+    data = csv_bytes(
+        [HEADER, PERSON, ["Ёлкин", "Пётр", "", "elkin@x.ru", "Ростовская обл."]], encoding="cp1251"
+    )
     table = split_header(read_table("список.csv", data))
     assert table.headers == HEADER
     assert table.rows[1][1][0] == "Ёлкин"
@@ -119,18 +129,44 @@ def test_quoted_csv_cells_keep_their_delimiters_and_line_breaks():
 
 # --- the header row and the mapping -------------------------------------------------------------
 
-@pytest.mark.parametrize(("header", "field"), [
-    ("Фамилия", "surname"), ("ФИО", "full_name"), ("Ф.И.О.", "full_name"), ("Фамилия, имя, отчество", "full_name"),
-    ("Имя", "first_name"), ("Отчество", "patronymic"), ("E-mail", "email"), ("Эл. почта", "email"),
-    ("Почта", "email"), ("Адрес электронной почты", "email"), ("e-mail ", "email"), ("Телефон", "phone"),
-    ("Телефон (мобильный)", "phone"), ("Регион", "region"), ("Субъект РФ", "region"),
-    ("Организация", "organisation"), ("Место работы", "organisation"), ("Должность", "position"),
-    ("Дата рождения", "birth_date"), ("Дата рождения (ДД.ММ.ГГГГ)", "birth_date"), ("Пол", "gender"),
-    ("СНИЛС", "snils"), ("Гражданство", "citizenship"), ("Фамилия в дипломе", "diploma_surname"),
-    ("Last name", "surname"), ("First Name", "first_name"), ("Email address", "email"),
-    ("Organization", "organisation"), ("Job title", "position"), ("Date of birth", "birth_date"),
-    ("№ п/п", None), ("Примечание", None),
-])
+
+@pytest.mark.parametrize(
+    ("header", "field"),
+    [
+        ("Фамилия", "surname"),
+        ("ФИО", "full_name"),
+        ("Ф.И.О.", "full_name"),
+        ("Фамилия, имя, отчество", "full_name"),
+        ("Имя", "first_name"),
+        ("Отчество", "patronymic"),
+        ("E-mail", "email"),
+        ("Эл. почта", "email"),
+        ("Почта", "email"),
+        ("Адрес электронной почты", "email"),
+        ("e-mail ", "email"),
+        ("Телефон", "phone"),
+        ("Телефон (мобильный)", "phone"),
+        ("Регион", "region"),
+        ("Субъект РФ", "region"),
+        ("Организация", "organisation"),
+        ("Место работы", "organisation"),
+        ("Должность", "position"),
+        ("Дата рождения", "birth_date"),
+        ("Дата рождения (ДД.ММ.ГГГГ)", "birth_date"),
+        ("Пол", "gender"),
+        ("СНИЛС", "snils"),
+        ("Гражданство", "citizenship"),
+        ("Фамилия в дипломе", "diploma_surname"),
+        ("Last name", "surname"),
+        ("First Name", "first_name"),
+        ("Email address", "email"),
+        ("Organization", "organisation"),
+        ("Job title", "position"),
+        ("Date of birth", "birth_date"),
+        ("№ п/п", None),
+        ("Примечание", None),
+    ],
+)
 def test_headers_are_recognised(header, field):
     assert guess_mapping([header]).get(0) == field
 
@@ -140,23 +176,29 @@ def test_a_field_goes_to_its_first_column_only():
 
 
 def test_empty_header_cells_are_named_by_their_column_letter():
-    table = split_header(read_table("a.csv", csv_bytes([["Фамилия", "", "E-mail"], ["Ким", "x", "k@x.ru", "лишнее"]])))
+    table = split_header(
+        read_table("a.csv", csv_bytes([["Фамилия", "", "E-mail"], ["Ким", "x", "k@x.ru", "лишнее"]]))
+    )
     assert table.headers == ["Фамилия", "B", "E-mail", "D"]
 
 
 # --- refusals ------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize(("filename", "data", "code"), [
-    ("participants.xlsx", b"%PDF-1.7 not a workbook", "not_a_spreadsheet"),
-    ("participants.pdf", b"%PDF-1.7", "not_a_spreadsheet"),
-    ("participants.exe", b"MZ\x90\x00\x03", "not_a_spreadsheet"),
-    ("participants.csv", b"MZ\x90\x00\x03\x00\x00\x00", "not_a_spreadsheet"),
-    ("participants.csv", b"\x00\x01\x02binary\x00", "not_a_spreadsheet"),
-    ("participants.xls", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 100, "old_excel"),
-    ("participants.xlsx", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 100, "old_excel"),
-    ("participants.ods", b"PK\x03\x04whatever", "ods"),
-    ("participants.xlsx", b"PK\x03\x04 a broken archive", "damaged"),
-])
+
+@pytest.mark.parametrize(
+    ("filename", "data", "code"),
+    [
+        ("participants.xlsx", b"%PDF-1.7 not a workbook", "not_a_spreadsheet"),
+        ("participants.pdf", b"%PDF-1.7", "not_a_spreadsheet"),
+        ("participants.exe", b"MZ\x90\x00\x03", "not_a_spreadsheet"),
+        ("participants.csv", b"MZ\x90\x00\x03\x00\x00\x00", "not_a_spreadsheet"),
+        ("participants.csv", b"\x00\x01\x02binary\x00", "not_a_spreadsheet"),
+        ("participants.xls", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 100, "old_excel"),
+        ("participants.xlsx", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 100, "old_excel"),
+        ("participants.ods", b"PK\x03\x04whatever", "ods"),
+        ("participants.xlsx", b"PK\x03\x04 a broken archive", "damaged"),
+    ],
+)
 def test_what_is_not_a_spreadsheet_is_refused(filename, data, code):
     problem = refusal(filename, data)
     assert problem.code == code
@@ -170,9 +212,15 @@ def test_a_zip_that_is_not_a_workbook_is_refused():
     assert refusal("participants.xlsx", buffer.getvalue()).code == "not_a_spreadsheet"
 
 
-@pytest.mark.parametrize(("filename", "data"), [
-    ("a.csv", b""), ("a.csv", b" \r\n\r\n  "), ("a.xlsx", b""), ("a.xlsx", None),
-])
+@pytest.mark.parametrize(
+    ("filename", "data"),
+    [
+        ("a.csv", b""),
+        ("a.csv", b" \r\n\r\n  "),
+        ("a.xlsx", b""),
+        ("a.xlsx", None),
+    ],
+)
 def test_an_empty_file_is_refused(filename, data):
     data = xlsx_bytes([]) if data is None else data
     problem = refusal(filename, data)
@@ -221,8 +269,10 @@ def test_a_cell_over_a_thousand_characters_is_refused_with_its_place():
 def test_a_zip_bomb_is_refused_before_it_is_unpacked():
     # 60 MB of one letter packs into about 60 KB: a ratio no real participant list has.
     buffer = io.BytesIO()
-    with zipfile.ZipFile(io.BytesIO(xlsx_bytes([HEADER, PERSON]))) as source, \
-            zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as bomb:
+    with (
+        zipfile.ZipFile(io.BytesIO(xlsx_bytes([HEADER, PERSON]))) as source,
+        zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as bomb,
+    ):
         for info in source.infolist():
             bomb.writestr(info, source.read(info))
         bomb.writestr("xl/padding.xml", b"<x>" + b"A" * (60 * 1024 * 1024) + b"</x>")

@@ -1,4 +1,5 @@
 """The row-by-row import report: every kind of bad row, named by row and column, with what to fix."""
+
 from __future__ import annotations
 
 import time
@@ -9,13 +10,23 @@ from services.registration.importing import Table, guess_mapping, read_table, sp
 from tests.registration.test_import_reading import csv_bytes
 
 HEADER = ["Фамилия", "Имя", "Отчество", "E-mail", "Регион", "Организация", "Дата рождения", "Пол", "СНИЛС"]
-GOOD = ["Иванова", "Анна", "Сергеевна", "anna@mfc.example.ru", "Республика Татарстан", "МФЦ", "07.10.1985", "ж",
-        "112-233-445 95"]
+GOOD = [
+    "Иванова",
+    "Анна",
+    "Сергеевна",
+    "anna@mfc.example.ru",
+    "Республика Татарстан",
+    "МФЦ",
+    "07.10.1985",
+    "ж",
+    "112-233-445 95",
+]
 
 
 def report_for(*rows: list[str], header: list[str] = HEADER, existing: set[str] = frozenset()):
-    table = Table(headers=header, header_row=1,
-                  rows=[(number, list(row)) for number, row in enumerate(rows, start=2)])
+    table = Table(
+        headers=header, header_row=1, rows=[(number, list(row)) for number, row in enumerate(rows, start=2)]
+    )
     return validate(table, guess_mapping(header), set(existing))
 
 
@@ -42,25 +53,28 @@ def test_a_good_row_is_ok_and_carries_its_values():
     assert values["birth_date"].isoformat() == "1985-10-07"
 
 
-@pytest.mark.parametrize(("column", "value", "code", "words"), [
-    ("Фамилия", "", "missing_surname", "Фамилия не заполнена"),
-    ("Имя", "  ", "missing_first_name", "Имя не заполнено"),
-    ("E-mail", "", "missing_email", "Не указан e-mail"),
-    ("E-mail", "anna.mfc.example.ru", "invalid_email", "неверный адрес"),
-    ("E-mail", "anna@", "invalid_email", "неверный адрес"),
-    ("E-mail", "a@x.ru, b@y.ru", "several_emails", "несколько адресов"),
-    ("Регион", "Ростовская облатсь", "unknown_region", "Ростовская область"),
-    ("Регион", "Нарния", "unknown_region", "нет в списке субъектов РФ"),
-    ("Организация", "О" * 501, "too_long", "не больше 500"),
-    ("Фамилия", "Ivanов", "mixed_scripts", "смешаны латинские и русские"),
-    ("Фамилия", "Иванова2", "name_characters", "цифры"),
-    ("СНИЛС", "112-233-445 96", "invalid_snils", "контрольное число"),
-    ("СНИЛС", "112-233-445", "snils_format", "11 цифр"),
-    ("Дата рождения", "31.02.1985", "invalid_date", "ДД.ММ.ГГГГ"),
-    ("Дата рождения", "вчера", "invalid_date", "не дата"),
-    ("Дата рождения", "01.01.1850", "implausible_date", "Проверьте год"),
-    ("Пол", "неизвестно", "invalid_gender", "«М» или «Ж»"),
-])
+@pytest.mark.parametrize(
+    ("column", "value", "code", "words"),
+    [
+        ("Фамилия", "", "missing_surname", "Фамилия не заполнена"),
+        ("Имя", "  ", "missing_first_name", "Имя не заполнено"),
+        ("E-mail", "", "missing_email", "Не указан e-mail"),
+        ("E-mail", "anna.mfc.example.ru", "invalid_email", "неверный адрес"),
+        ("E-mail", "anna@", "invalid_email", "неверный адрес"),
+        ("E-mail", "a@x.ru, b@y.ru", "several_emails", "несколько адресов"),
+        ("Регион", "Ростовская облатсь", "unknown_region", "Ростовская область"),
+        ("Регион", "Нарния", "unknown_region", "нет в списке субъектов РФ"),
+        ("Организация", "О" * 501, "too_long", "не больше 500"),
+        ("Фамилия", "Ivanов", "mixed_scripts", "смешаны латинские и русские"),
+        ("Фамилия", "Иванова2", "name_characters", "цифры"),
+        ("СНИЛС", "112-233-445 96", "invalid_snils", "контрольное число"),
+        ("СНИЛС", "112-233-445", "snils_format", "11 цифр"),
+        ("Дата рождения", "31.02.1985", "invalid_date", "ДД.ММ.ГГГГ"),
+        ("Дата рождения", "вчера", "invalid_date", "не дата"),
+        ("Дата рождения", "01.01.1850", "implausible_date", "Проверьте год"),
+        ("Пол", "неизвестно", "invalid_gender", "«М» или «Ж»"),
+    ],
+)
 def test_each_kind_of_bad_row_names_its_row_and_column_and_says_what_to_fix(column, value, code, words):
     report = report_for(GOOD, row_with(**{"E-mail": "boris@mfc.example.ru", column: value}))
     result, problem = only_problem(report, row=3)
@@ -77,13 +91,16 @@ def test_unknown_region_suggests_the_closest_name():
     assert "Возможно, имелся в виду «Ростовская область»" in problem.message()
 
 
-@pytest.mark.parametrize(("spelling", "code", "name"), [
-    ("Татарстан", "16", "Республика Татарстан"),
-    ("Ростовская обл.", "61", "Ростовская область"),
-    ("г. Москва", "77", "г. Москва"),
-    ("Республика Татарстан (Татарстан)", "16", "Республика Татарстан"),
-    ("  ханты-мансийский ао - югра ", "86", "Ханты-Мансийский автономный округ — Югра"),
-])
+@pytest.mark.parametrize(
+    ("spelling", "code", "name"),
+    [
+        ("Татарстан", "16", "Республика Татарстан"),
+        ("Ростовская обл.", "61", "Ростовская область"),
+        ("г. Москва", "77", "г. Москва"),
+        ("Республика Татарстан (Татарстан)", "16", "Республика Татарстан"),
+        ("  ханты-мансийский ао - югра ", "86", "Ханты-Мансийский автономный округ — Югра"),
+    ],
+)
 def test_region_variants_are_mapped_onto_the_reference_list(spelling, code, name):
     report = report_for(row_with(Регион=spelling))
     result = report.rows[0]
@@ -108,8 +125,11 @@ def test_latin_look_alikes_are_fixed_with_a_warning():
 
 
 def test_duplicates_inside_the_file_ignore_case_and_spaces():
-    report = report_for(GOOD, row_with(**{"E-mail": "  ANNA@mfc.example.ru "}),
-                        row_with(Фамилия="Петрова", **{"E-mail": "Anna@MFC.example.ru"}))
+    report = report_for(
+        GOOD,
+        row_with(**{"E-mail": "  ANNA@mfc.example.ru "}),
+        row_with(Фамилия="Петрова", **{"E-mail": "Anna@MFC.example.ru"}),
+    )
     repeated, other_person = report.by_row()[3], report.by_row()[4]
     assert repeated.status == "duplicate"  # the same person twice: skipped
     assert repeated.problems[-1].code == "repeated_row"
@@ -130,11 +150,15 @@ def test_duplicates_of_the_event_are_skipped():
 
 def test_full_name_is_split_into_surname_first_name_and_patronymic():
     header = ["ФИО", "Почта"]
-    report = report_for(["Алиев Рашид Гейдар оглы", "r@x.ru"], ["Ким Ли", "k@x.ru"], ["Петров", "p@x.ru"],
-                        header=header)
+    report = report_for(
+        ["Алиев Рашид Гейдар оглы", "r@x.ru"], ["Ким Ли", "k@x.ru"], ["Петров", "p@x.ru"], header=header
+    )
     first, second, third = report.rows
     assert (first.values["surname"], first.values["first_name"], first.values["patronymic"]) == (
-        "Алиев", "Рашид", "Гейдар оглы")
+        "Алиев",
+        "Рашид",
+        "Гейдар оглы",
+    )
     assert (second.values["surname"], second.values["patronymic"]) == ("Ким", None)
     assert third.status == "error" and third.problems[0].code == "full_name_incomplete"
     assert third.problems[0].column == "ФИО"
@@ -173,9 +197,14 @@ def test_report_as_json_lists_only_rows_with_problems():
     assert data["counts"]["total"] == 2
     assert [row["row"] for row in data["rows"]] == [3]
     assert data["rows"][0]["problems"][0] == {
-        "severity": "warning", "code": "region_mapped", "field": "region", "column": "Регион",
-        "value": "Татарстан", "suggestion": "Республика Татарстан",
-        "message": "Регион «Татарстан» распознан как «Республика Татарстан»."}
+        "severity": "warning",
+        "code": "region_mapped",
+        "field": "region",
+        "column": "Регион",
+        "value": "Татарстан",
+        "suggestion": "Республика Татарстан",
+        "message": "Регион «Татарстан» распознан как «Республика Татарстан».",
+    }
 
 
 def test_english_messages_when_asked():
@@ -184,9 +213,15 @@ def test_english_messages_when_asked():
 
 
 def test_ten_thousand_rows_validate_quickly():
-    rows = [HEADER] + [row_with(**{"E-mail": f"p{n}@region{n % 20}.example.ru",
-                                   "Регион": ("Татарстан", "Ростовская обл.", "г. Москва")[n % 3]})
-                       for n in range(10_000)]
+    rows = [HEADER] + [
+        row_with(
+            **{
+                "E-mail": f"p{n}@region{n % 20}.example.ru",
+                "Регион": ("Татарстан", "Ростовская обл.", "г. Москва")[n % 3],
+            }
+        )
+        for n in range(10_000)
+    ]
     data = csv_bytes(rows)
     started = time.perf_counter()
     table = split_header(read_table("big.csv", data))
