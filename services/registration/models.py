@@ -63,6 +63,17 @@ class Gender(str, enum.Enum):
     female = "female"
 
 
+class EducationLevel(str, enum.Enum):
+    """The prior education the federal register (ФИС ФРДО) asks for: higher or secondary vocational."""
+
+    higher = "ВО"
+    vocational = "СПО"
+
+
+#: ПК (professional development) or ПП (professional retraining)
+PROGRAMME_KINDS = ("ПК", "ПП")
+
+
 class Event(Base):
     __tablename__ = "events"
 
@@ -144,6 +155,7 @@ class Participant(Base):
     snils: Mapped[str | None] = mapped_column(String(14))
     #: citizenship as an ОКСМ code (643 = Russia)
     citizenship: Mapped[str | None] = mapped_column(String(3))
+    #: ВО or СПО (EducationLevel), checked by the API; a plain string column, as it always was
     education_level: Mapped[str | None] = mapped_column(String(8))
     diploma_surname: Mapped[str | None] = mapped_column(String(100))
     diploma_series: Mapped[str | None] = mapped_column(String(20))
@@ -173,7 +185,8 @@ class Participant(Base):
         return " ".join(part for part in (self.surname, self.first_name, self.patronymic) if part)
 
     def set_status(self, status: ParticipantStatus) -> None:
-        """Cancelling keeps the record (the check-in screen must still recognise the person) and notes when."""
+        """Cancelling keeps the record (the check-in screen must still recognise the person) and "
+        "notes when."""
         if status is ParticipantStatus.cancelled:
             if self.status is not ParticipantStatus.cancelled:
                 self.cancelled_at = utcnow()

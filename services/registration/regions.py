@@ -76,11 +76,22 @@ def _load() -> list[dict]:
 
 
 @cache
+def regions_by_code() -> dict[str, Region]:
+    return {region.code: region for region in all_regions()}
+
+
+def region_name(code: str | None) -> str:
+    """The region's name for a stored code; empty for none."""
+    region = regions_by_code().get(code or "")
+    return region.name if region else ""
+
+
+@cache
 def _index() -> dict[str, Region]:
     """Normalised name or alias → region, plus the same keys without kind words where unambiguous."""
     index: dict[str, Region] = {}
     bare: dict[str, set[Region]] = {}
-    for item, region in zip(_load(), all_regions()):
+    for item, region in zip(_load(), all_regions(), strict=True):
         for spelling in (item["name"], *item["aliases"]):
             key = normalise(spelling)
             if index.get(key, region) != region:

@@ -4,8 +4,8 @@ whatever a barcode scanner or a person types at the door (a code, a token, a per
 A query's words are folded like the stored search text (see text.fold_for_search) and must all occur in
 it. A word of three or more characters may occur anywhere ("елк" finds «Белкина»); a shorter one only at
 the start of a word ("ив" finds «Иванов», not «Сивцев»): two letters occur inside half of any list, and
-no trigram index can serve them. Both databases answer from a trigram index: pg_trgm's GIN index on PostgreSQL, an FTS5
-trigram table on SQLite (see the migration dfc08ad52759).
+no trigram index can serve them. Both databases answer from a trigram index: pg_trgm's GIN index on
+PostgreSQL, an FTS5 trigram table on SQLite (see the migration dfc08ad52759).
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from sqlalchemy import and_, bindparam, case, column, false, func, or_, select, 
 from sqlalchemy.orm import Session
 
 from services.registration.models import Participant
-from services.registration.participants import region_name
+from services.registration.regions import region_name
 from services.registration.text import fold_code, fold_for_search
 
 # Best first: the exact participant code, then a surname prefix, then a first-name or patronymic prefix.

@@ -7,7 +7,7 @@ import io
 import pytest
 from pypdf import PdfReader
 
-from tests.registration.helpers import registration_api
+from tests.registration.support import registration_api
 
 SURNAMES = ["Абрамова", "Белов", "Ёлкина", "Григорьев", "Дмитриева", "Егоров", "Жукова", "Зайцев", "Ильина"]
 

@@ -11,7 +11,7 @@ from openpyxl import load_workbook
 
 from eventops.spreadsheets import neutralise
 from services.registration.exports import HEADERS
-from tests.registration.helpers import VALID_SNILS, registration_api
+from tests.registration.support import VALID_SNILS, registration_api
 
 SNEAKY = {
     "surname": '=HYPERLINK("http://evil.example","Жми")',
@@ -81,7 +81,7 @@ def test_xlsx_holds_every_column_and_no_formula(event_with_people):
         "СНИЛС",
     ):
         assert header in headers
-    sneaky = {header: cell for header, cell in zip(headers, rows[1])}  # «=HYPERLINK» sorts before «Ёлкин»
+    sneaky = dict(zip(headers, rows[1], strict=True))  # «=HYPERLINK» sorts before «Ёлкин»
     assert sneaky["Фамилия"].value == '\'=HYPERLINK("http://evil.example","Жми")'
     assert sneaky["Имя"].value == "'@SUM(A1)"
     assert sneaky["Отчество"].value == "'-2+3"
@@ -105,7 +105,7 @@ def test_csv_is_utf8_with_bom_semicolons_and_no_formula(event_with_people):
     assert response.data.startswith(b"\xef\xbb\xbf")
     rows = list(csv.reader(io.StringIO(response.data.decode("utf-8-sig")), delimiter=";"))
     assert rows[0] == HEADERS
-    sneaky = dict(zip(rows[0], rows[1]))
+    sneaky = dict(zip(rows[0], rows[1], strict=True))
     assert sneaky["Фамилия"] == '\'=HYPERLINK("http://evil.example","Жми")'
     assert sneaky["Организация"] == "'=1+2"
     assert sneaky["Имя"] == "'@SUM(A1)"

@@ -7,9 +7,8 @@ import json
 
 import pytest
 
-from services.registration import import_api
 from tests.conftest import auth_headers
-from tests.registration.test_import_reading import UnreadableBody, csv_bytes, xlsx_bytes
+from tests.registration.support import UnreadableBody, csv_bytes, xlsx_bytes
 
 EVENT = {
     "slug": "import-2026",
@@ -59,7 +58,7 @@ def count(api, event_id: int) -> int:
 
 def test_preview_shows_headers_mapping_sample_and_report_and_writes_nothing(api, db_backend):
     event_id = new_event(api)
-    rows = ROWS + [[4, "Кузнецов Кузьма", "kuz@", "Нарния", "", "112-233-445 96"]]
+    rows = [*ROWS, [4, "Кузнецов Кузьма", "kuz@", "Нарния", "", "112-233-445 96"]]
     response = send(api, event_id, "preview", xlsx_bytes([HEADER, *rows]))
     assert response.status_code == 200, response.json
     body = response.json
@@ -125,7 +124,7 @@ def test_duplicate_email_against_the_event_ignores_case_and_spaces(api, db_backe
 
 def test_one_accepted_row_with_an_error_means_nothing_is_written(api, db_backend):
     event_id = new_event(api)
-    rows = ROWS + [[4, "Кузнецов Кузьма", "kuz@", "", "", ""]]
+    rows = [*ROWS, [4, "Кузнецов Кузьма", "kuz@", "", "", ""]]
     response = send(api, event_id, "commit", xlsx_bytes([HEADER, *rows]), accepted_rows=[2, 3, 4, 5])
     assert response.status_code == 422
     assert response.mimetype == "application/problem+json"
@@ -262,7 +261,7 @@ def test_someone_registering_the_same_email_meanwhile_rolls_everything_back(api,
         json={"surname": "Сидоров", "first_name": "Сидор", "email": "sidorov@mfc.example.ru"},
     )
     # As if the check ran a moment before that registration: the database's constraint has the last word.
-    monkeypatch.setattr(import_api, "_existing_email_keys", lambda event_id: set())
+    monkeypatch.setattr("services.registration.participants.email_keys", lambda session, event_id: set())
     response = send(api, event_id, "commit", xlsx_bytes([HEADER, *ROWS]))
     assert response.status_code == 409
     assert response.mimetype == "application/problem+json"

@@ -7,7 +7,7 @@ import time
 import pytest
 
 from services.registration.importing import Table, guess_mapping, read_table, split_header, validate
-from tests.registration.test_import_reading import csv_bytes
+from tests.registration.support import csv_bytes, russian
 
 HEADER = ["Фамилия", "Имя", "Отчество", "E-mail", "Регион", "Организация", "Дата рождения", "Пол", "СНИЛС"]
 GOOD = [
@@ -39,7 +39,7 @@ def row_with(**changes) -> list[str]:
 
 def only_problem(report, row: int = 2):
     result = report.by_row()[row]
-    assert len(result.problems) == 1, [p.to_dict() for p in result.problems]
+    assert len(result.problems) == 1, [p.to_dict(russian) for p in result.problems]
     return result, result.problems[0]
 
 
@@ -81,14 +81,14 @@ def test_each_kind_of_bad_row_names_its_row_and_column_and_says_what_to_fix(colu
     assert result.status == "error"
     assert result.values is None
     assert (problem.code, problem.column, problem.severity) == (code, column, "error")
-    assert words in problem.message()
+    assert words in problem.message(russian)
     assert report.counts["error"] == 1 and report.counts["ok"] == 1
 
 
 def test_unknown_region_suggests_the_closest_name():
     _, problem = only_problem(report_for(row_with(Регион="Ростовская облатсь")))
     assert problem.suggestion == "Ростовская область"
-    assert "Возможно, имелся в виду «Ростовская область»" in problem.message()
+    assert "Возможно, имелся в виду «Ростовская область»" in problem.message(russian)
 
 
 @pytest.mark.parametrize(
@@ -109,7 +109,7 @@ def test_region_variants_are_mapped_onto_the_reference_list(spelling, code, name
     if result.status == "warning":
         assert result.problems[0].code == "region_mapped"
         assert result.problems[0].suggestion == name
-        assert f"распознан как «{name}»" in result.problems[0].message()
+        assert f"распознан как «{name}»" in result.problems[0].message(russian)
 
 
 def test_the_exact_reference_name_is_not_even_a_warning():
@@ -121,7 +121,7 @@ def test_latin_look_alikes_are_fixed_with_a_warning():
     assert (result.status, problem.code, problem.severity) == ("warning", "mixed_scripts_fixed", "warning")
     assert problem.suggestion == "Иванова"
     assert result.values["surname"] == "Иванова"
-    assert "будет импортировано как «Иванова»" in problem.message()
+    assert "будет импортировано как «Иванова»" in problem.message(russian)
 
 
 def test_duplicates_inside_the_file_ignore_case_and_spaces():
@@ -133,10 +133,10 @@ def test_duplicates_inside_the_file_ignore_case_and_spaces():
     repeated, other_person = report.by_row()[3], report.by_row()[4]
     assert repeated.status == "duplicate"  # the same person twice: skipped
     assert repeated.problems[-1].code == "repeated_row"
-    assert "строке 2" in repeated.problems[-1].message()
+    assert "строке 2" in repeated.problems[-1].message(russian)
     assert other_person.status == "error"  # someone else with her address: must be fixed
     assert other_person.problems[0].code == "duplicate_in_file"
-    assert "строке 2" in other_person.problems[0].message()
+    assert "строке 2" in other_person.problems[0].message(russian)
 
 
 def test_duplicates_of_the_event_are_skipped():
@@ -144,7 +144,7 @@ def test_duplicates_of_the_event_are_skipped():
     result = report.by_row()[2]
     assert result.status == "duplicate"
     assert result.problems[0].code == "duplicate_existing"
-    assert "уже зарегистрирован" in result.problems[0].message()
+    assert "уже зарегистрирован" in result.problems[0].message(russian)
     assert report.importable() == [3]
 
 
@@ -168,7 +168,7 @@ def test_a_mapping_without_the_needed_columns_is_reported_instead_of_every_row()
     table = Table(headers=["Фамилия", "Имя", "Телефон"], header_row=1, rows=[(2, ["Ким", "Ли", "1"])])
     report = validate(table, guess_mapping(table.headers), set())
     assert [problem.code for problem in report.mapping_problems] == ["mapping_no_email"]
-    assert "e-mail" in report.mapping_problems[0].message()
+    assert "e-mail" in report.mapping_problems[0].message(russian)
     assert report.counts["total"] == 1 and report.importable() == []
 
 
@@ -193,7 +193,7 @@ def test_html_in_cells_is_kept_as_text_for_the_page_to_escape():
 
 
 def test_report_as_json_lists_only_rows_with_problems():
-    data = report_for(GOOD, row_with(Регион="Татарстан")).to_dict()
+    data = report_for(GOOD, row_with(Регион="Татарстан")).to_dict(russian)
     assert data["counts"]["total"] == 2
     assert [row["row"] for row in data["rows"]] == [3]
     assert data["rows"][0]["problems"][0] == {

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from services.registration.search import token_in
-from tests.registration.helpers import registration_api
+from tests.registration.support import registration_api
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import create_engine, select
 
 from services.registration.models import Participant
-from tests.registration.helpers import registration_api
+from tests.registration.support import registration_api
 
 FORM = {
     "surname": " Ёлкина ",

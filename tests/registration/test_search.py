@@ -7,7 +7,7 @@ import itertools
 import pytest
 
 from services.registration.text import fold, fold_code
-from tests.registration.helpers import registration_api
+from tests.registration.support import registration_api
 
 
 def test_fold_makes_typed_text_match_written_text():
@@ -166,7 +166,7 @@ def test_cancelled_participants_are_found_with_their_status(people):
 
 
 def test_other_events_are_not_searched(people):
-    api, event_id = people
+    api, _event_id = people
     other = api.event(slug="other")
     assert search(api, other, "елк")["total"] == 0
     assert api.get("/events/999/participants/search", query_string={"q": "елк"}).status_code == 404
