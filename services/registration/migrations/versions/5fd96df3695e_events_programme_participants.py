@@ -5,9 +5,8 @@ Revises:
 Create Date: 2026-11-26 10:35:54.470726
 """
 
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = "5fd96df3695e"
 down_revision = None

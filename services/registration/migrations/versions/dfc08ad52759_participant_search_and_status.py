@@ -11,9 +11,8 @@ Substring search (see services/registration/search.py) is served by a trigram in
   those triggers with it and must create them again: call create_sqlite_search_index().
 """
 
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = "dfc08ad52759"
 down_revision = "5fd96df3695e"
