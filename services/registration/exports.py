@@ -21,6 +21,8 @@ from services.registration.models import Gender, Participant, ParticipantStatus
 from services.registration.regions import region_name
 
 LOCAL_TIME = ZoneInfo("Europe/Moscow")
+XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+CSV_MIME = "text/csv; charset=utf-8"
 
 STATUS_NAMES = {
     ParticipantStatus.registered: "зарегистрирован",
@@ -117,3 +119,10 @@ def _xlsx_cell(sheet, value, font: Font | None = None):
     if font:
         cell.font = font
     return cell
+
+
+def spreadsheet(participants: Iterable[Participant], file_format: str) -> tuple[bytes, str]:
+    """The list as a file of the format asked for ("xlsx" or "csv"), and its media type."""
+    if file_format == "csv":
+        return to_csv(participants), CSV_MIME
+    return to_xlsx(participants), XLSX_MIME

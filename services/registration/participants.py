@@ -5,18 +5,19 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
+from typing import TYPE_CHECKING
 
-from pydantic import ValidationError
 from sqlalchemy import exists, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from services.registration.errors import N_, Conflict, Forbidden, NotFound
-from services.registration.importing import ImportProblem, RowResult
 from services.registration.models import Event, Participant, ParticipantStatus, new_participant_code, utcnow
 from services.registration.regions import region_name
-from services.registration.schemas import ParticipantIn, RegistrationIn
 from services.registration.text import email_key, fold, fold_for_search
+
+if TYPE_CHECKING:  # the API validates them; this module only reads them
+    from services.registration.schemas import ParticipantIn, RegistrationIn
 
 # A six-character code from 31 letters collides rarely; a few fresh draws make a failure practically
 # impossible.
@@ -172,25 +173,14 @@ def email_keys(session: Session, event_id: int) -> set[str]:
     return set(session.scalars(select(Participant.email_key).where(Participant.event_id == event_id)))
 
 
-def add_imported(session: Session, event_id: int, rows: Iterable[RowResult]) -> int:
-    """Adds a participant for each checked row and commits, all or nothing; how many were added.
+def add_imported(session: Session, event_id: int, people: Iterable[ParticipantIn]) -> int:
+    """Adds these participants, each with a code unused in the event, and commits: all or nothing.
 
     Someone registering one of these e-mails meanwhile is a Conflict, and nothing of the import is kept.
     """
     codes = set(session.scalars(select(Participant.code).where(Participant.event_id == event_id)))
     participants = []
-    for row in rows:
-        try:  # the API's rules hold for imported rows too
-            data = ParticipantIn.model_validate(row.values)
-        except ValidationError as exc:  # the import's checks and the API's should agree; if not, say so
-            reasons = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
-            raise ImportProblem(
-                "invalid",
-                N_("Row %(row)d cannot be imported: %(reason)s"),
-                field=f"rows.{row.row}",
-                row=row.row,
-                reason=reasons,
-            ) from exc
+    for data in people:
         code = new_participant_code()
         while code in codes:
             code = new_participant_code()
@@ -207,8 +197,7 @@ def add_imported(session: Session, event_id: int, rows: Iterable[RowResult]) -> 
             "registered_meanwhile",
             N_(
                 "Some of these participants were registered by someone else while the file was being "
-                "imported. "
-                "Nothing was imported; run the import again to skip them."
+                "imported. Nothing was imported; run the import again to skip them."
             ),
         ) from None
     return len(participants)

@@ -26,24 +26,31 @@ VALID_SNILS = "112-233-445 95"
 
 
 class Api:
-    """The registration service's test client with the service token on every call."""
+    """The registration service's test client with the service token on every call; `language` is what
+    the gateway would send as Accept-Language (none: the service's default, Russian)."""
 
-    def __init__(self, app):
-        self.client = app.test_client()
+    def __init__(self, app, language: str | None = None):
+        self.app, self.client = app, app.test_client()
+        self.language = language
+
+    def in_language(self, language: str) -> Api:
+        return Api(self.app, language)
+
+    def _headers(self, extra: dict | None) -> dict:
+        language = {"Accept-Language": self.language} if self.language else {}
+        return {**auth_headers(), **language, **(extra or {})}
 
     def get(self, path, headers=None, **kwargs):
-        return self.client.get("/api/v1" + path, headers={**auth_headers(), **(headers or {})}, **kwargs)
+        return self.client.get("/api/v1" + path, headers=self._headers(headers), **kwargs)
 
     def post(self, path, json=None, headers=None, **kwargs):
-        return self.client.post(
-            "/api/v1" + path, json=json, headers={**auth_headers(), **(headers or {})}, **kwargs
-        )
+        return self.client.post("/api/v1" + path, json=json, headers=self._headers(headers), **kwargs)
 
     def patch(self, path, json, headers=None):
-        return self.client.patch("/api/v1" + path, json=json, headers={**auth_headers(), **(headers or {})})
+        return self.client.patch("/api/v1" + path, json=json, headers=self._headers(headers))
 
     def delete(self, path):
-        return self.client.delete("/api/v1" + path, headers=auth_headers())
+        return self.client.delete("/api/v1" + path, headers=self._headers(None))
 
     def event(self, **fields) -> int:
         response = self.post("/events", {**EVENT, **fields})
@@ -56,8 +63,9 @@ class Api:
         return response.json
 
 
-def registration_api(app_factory) -> Api:
-    return Api(app_factory("registration"))
+def registration_api(app_factory, **settings) -> Api:
+    """A client of a registration app on the test database; `settings` override Settings fields."""
+    return Api(app_factory("registration", **settings))
 
 
 # --- spreadsheets ---------------------------------------------------------------------------------

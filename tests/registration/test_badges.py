@@ -7,6 +7,7 @@ import io
 import pytest
 from pypdf import PdfReader
 
+from services.registration import badges
 from tests.registration.support import registration_api
 
 SURNAMES = ["Абрамова", "Белов", "Ёлкина", "Григорьев", "Дмитриева", "Егоров", "Жукова", "Зайцев", "Ильина"]
@@ -63,3 +64,16 @@ def test_bad_ids_and_nobody_to_print(nine):
     assert api.get(f"/events/{event_id}/badges.pdf", query_string={"ids": "1;DROP"}).status_code == 422
     other = api.event(slug="other")
     assert api.get(f"/events/{other}/badges.pdf").status_code == 404
+
+
+def test_the_qr_opens_the_personal_page_at_the_gateways_public_address(app_factory, monkeypatch):
+    encoded = []
+    make = badges.segno.make
+    monkeypatch.setattr(
+        badges.segno, "make", lambda content, **kw: encoded.append(content) or make(content, **kw)
+    )
+    api = registration_api(app_factory, public_url="https://kurs.example.ru/")
+    event_id = api.event()
+    anna = api.participant(event_id, surname="Иванова", first_name="Анна", email="anna@example.org")
+    pdf_text(api.get(f"/events/{event_id}/badges.pdf"))
+    assert encoded == [f"https://kurs.example.ru/p/{anna['token']}"]

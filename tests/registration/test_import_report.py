@@ -85,6 +85,35 @@ def test_each_kind_of_bad_row_names_its_row_and_column_and_says_what_to_fix(colu
     assert report.counts["error"] == 1 and report.counts["ok"] == 1
 
 
+@pytest.mark.parametrize(
+    ("written", "level"),
+    [
+        ("ВО", "ВО"),
+        ("высшее", "ВО"),
+        ("Бакалавриат", "ВО"),
+        ("магистр", "ВО"),
+        ("СПО", "СПО"),
+        ("Среднее профессиональное", "СПО"),
+        ("среднее специальное", "СПО"),
+    ],
+)
+def test_education_levels_are_read_as_the_register_writes_them(written, level):
+    report = report_for([*GOOD, written], header=[*HEADER, "Уровень образования"])
+    assert report.rows[0].status == "ok", [p.to_dict(russian) for p in report.rows[0].problems]
+    assert report.rows[0].values["education_level"] == level
+
+
+def test_another_education_level_is_an_error_the_api_would_refuse_too():
+    report = report_for([*GOOD, "среднее общее"], header=[*HEADER, "Уровень образования"])
+    _, problem = only_problem(report)
+    assert (problem.code, problem.field, problem.column) == (
+        "invalid_education_level",
+        "education_level",
+        "Уровень образования",
+    )
+    assert "ВО (высшее) или СПО" in problem.message(russian)
+
+
 def test_unknown_region_suggests_the_closest_name():
     _, problem = only_problem(report_for(row_with(Регион="Ростовская облатсь")))
     assert problem.suggestion == "Ростовская область"

@@ -12,8 +12,6 @@ from services.registration.api import spec
 
 bp = Blueprint("registration_documents", __name__, url_prefix="/api/v1")
 
-XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
 
 @bp.get("/events/<int:event_id>/participants/export")
 @spec.validate(query=schemas.ExportQuery, resp=Response(HTTP_200=None, HTTP_404=None))
@@ -21,11 +19,7 @@ def export_participants(event_id: int, query: schemas.ExportQuery):
     """Every participant with every column, as XLSX or CSV (UTF-8 with BOM, ';'): personal data."""
     session = db.session()
     event = events.get_event(session, event_id)
-    people = participants.in_order(session, event_id)
-    if query.format == "csv":
-        body, mimetype = exports.to_csv(people), "text/csv; charset=utf-8"
-    else:
-        body, mimetype = exports.to_xlsx(people), XLSX_MIME
+    body, mimetype = exports.spreadsheet(participants.in_order(session, event_id), query.format)
     return attachment(body, mimetype, f"participants-{event.slug}.{query.format}")
 
 

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from flask import Blueprint, request
 from flask_babel import gettext
+from pydantic import ValidationError
 from spectree import Response
 
 from eventops import db
-from eventops.problems import Problem
+from eventops.problems import Problem, invalid, pydantic_error
 from services.registration import events, importing, participants, schemas
 from services.registration.api import spec
 
@@ -36,11 +37,8 @@ def refuse_large_uploads():
     resp=Response(HTTP_200=schemas.ImportPreview, HTTP_404=None, HTTP_413=None, HTTP_422=None),
 )
 def preview(event_id: int, form: schemas.ImportForm):
-    session = db.session()
-    events.get_event(session, event_id)
-    filename, data = _upload(form)
-    found = importing.preview(filename, data, participants.email_keys(session, event_id), form.mapping)
-    return schemas.ImportPreview.of(filename, found, gettext)
+    filename, checked = _checked(event_id, form)
+    return schemas.ImportPreview.of(filename, checked, gettext)
 
 
 @bp.post("/events/<int:event_id>/imports/commit")
@@ -49,24 +47,39 @@ def preview(event_id: int, form: schemas.ImportForm):
     resp=Response(HTTP_200=schemas.ImportResult, HTTP_404=None, HTTP_409=None, HTTP_413=None, HTTP_422=None),
 )
 def commit(event_id: int, form: schemas.ImportForm):
-    session = db.session()
-    events.get_event(session, event_id)
-    filename, data = _upload(form)
-    report = importing.preview(
-        filename, data, participants.email_keys(session, event_id), form.mapping
-    ).report
-    rows = report.rows_to_import(form.accepted_rows, form.rejected_rows or ())
-    created = participants.add_imported(session, event_id, rows)
+    _, checked = _checked(event_id, form)
+    report = checked.report
+    people = _as_participants(report.rows_to_import(form.accepted_rows, form.rejected_rows or ()))
+    created = participants.add_imported(db.session(), event_id, people)
     return schemas.ImportResult.of(report.counts, created)
 
 
-def _upload(form: schemas.ImportForm) -> tuple[str, bytes]:
-    """The file's name and bytes, read no further than one byte past the limit."""
+def _checked(event_id: int, form: schemas.ImportForm) -> tuple[str, importing.Preview]:
+    """The uploaded file read, mapped and checked against the event's participants."""
+    session = db.session()
+    events.get_event(session, event_id)
     upload = form.file
-    data = upload.stream.read(importing.MAX_FILE_BYTES + 1)
+    filename = getattr(upload, "filename", None) or "upload"
+    data = upload.stream.read(importing.MAX_FILE_BYTES + 1)  # no further than one byte past the limit
     if len(data) > importing.MAX_FILE_BYTES:
         raise _too_large()
-    return getattr(upload, "filename", None) or "upload", data
+    return filename, importing.preview(
+        filename, data, participants.email_keys(session, event_id), form.mapping
+    )
+
+
+def _as_participants(rows: list[importing.RowResult]) -> list[schemas.ParticipantIn]:
+    """The checked rows under the API's own rules, which hold for imported people too."""
+    people = []
+    for row in rows:
+        try:
+            people.append(schemas.ParticipantIn.model_validate(row.values))
+        except ValidationError as exc:  # the import's checks and the API's should agree; if not, say so
+            errors = [pydantic_error(error) for error in exc.errors()]
+            reason = "; ".join(f"{error['field']}: {error['message']}" for error in errors)
+            message = gettext("Row %(row)d cannot be imported: %(reason)s", row=row.row, reason=reason)
+            raise invalid(f"rows.{row.row}", "invalid", message, detail=message) from exc
+    return people
 
 
 def _too_large() -> Problem:
