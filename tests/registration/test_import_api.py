@@ -237,6 +237,24 @@ def test_the_service_answers_413_before_reading_a_big_body(api):
     assert response.status_code == 413 and response.mimetype == "application/problem+json"
 
 
+def test_a_row_the_api_would_refuse_stops_the_import_and_says_why(api, monkeypatch):
+    # The import's checks and the API's rules should agree; should they not, nothing is written.
+    monkeypatch.setattr("services.registration.importing.checking.normalise_email", lambda text: "nobody")
+    event_id = new_event(api)
+    response = send(api, event_id, "commit", xlsx_bytes([HEADER, *ROWS]))
+    assert response.status_code == 422
+    assert response.json["errors"][0]["field"] == "rows.2"
+    assert response.json["detail"].startswith("Строку 2 нельзя импортировать: email: Неверный адрес e-mail")
+    assert count(api, event_id) == 0
+
+
+def test_a_body_that_is_no_form_is_refused_as_such(api):
+    event_id = new_event(api)
+    response = api.post(f"/api/v1/events/{event_id}/imports/preview", json={}, headers=auth_headers())
+    assert response.status_code == 415 and response.mimetype == "application/problem+json"
+    assert response.json["detail"] == "Этот тип содержимого не поддерживается."
+
+
 def test_a_file_is_required(api):
     event_id = new_event(api)
     response = api.post(

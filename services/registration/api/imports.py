@@ -11,6 +11,7 @@ from flask import Blueprint, request
 from flask_babel import gettext
 from pydantic import ValidationError
 from spectree import Response
+from werkzeug.exceptions import UnsupportedMediaType
 
 from eventops import db
 from eventops.problems import Problem, invalid, pydantic_error
@@ -54,8 +55,10 @@ def commit(event_id: int, form: schemas.ImportForm):
     return schemas.ImportResult.of(report.counts, created)
 
 
-def _checked(event_id: int, form: schemas.ImportForm) -> tuple[str, importing.Preview]:
+def _checked(event_id: int, form: schemas.ImportForm | None) -> tuple[str, importing.Preview]:
     """The uploaded file read, mapped and checked against the event's participants."""
+    if form is None:  # spectree passes no form when the body is not one (JSON, say)
+        raise UnsupportedMediaType()
     session = db.session()
     events.get_event(session, event_id)
     upload = form.file
