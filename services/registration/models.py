@@ -185,8 +185,8 @@ class Participant(Base):
         return " ".join(part for part in (self.surname, self.first_name, self.patronymic) if part)
 
     def set_status(self, status: ParticipantStatus) -> None:
-        """Cancelling keeps the record (the check-in screen must still recognise the person) and "
-        "notes when."""
+        """Cancelling keeps the record (the check-in screen must still recognise the person) and
+        notes when."""
         if status is ParticipantStatus.cancelled:
             if self.status is not ParticipantStatus.cancelled:
                 self.cancelled_at = utcnow()

@@ -179,8 +179,8 @@ class EventIn(BaseModel):
 
 
 class EventPatch(BaseModel):
-    """Only the fields sent are changed; null is refused where a value is required (defaults skip "
-    "validation)."""
+    """Only the fields sent are changed; null is refused where a value is required (defaults skip
+    validation)."""
 
     slug: Slug = None
     title: trimmed(500, min_length=3) = None

@@ -21,6 +21,18 @@ EVENT = {
     "ends_on": "2026-10-09",
 }
 
+#: a participant with only what the API requires
+ANNA = {"surname": "Иванова", "first_name": "Анна", "email": "anna@mfc.example.ru"}
+#: a session within EVENT's dates
+LECTURE = {
+    "day": "2026-10-08",
+    "starts_at": "10:00",
+    "ends_at": "11:30",
+    "title": "Госпаблики",
+    "kind": "lecture",
+    "academic_hours": 2,
+}
+
 #: a СНИЛС with a correct check number: 1·9 + 1·8 + 2·7 + 2·6 + 3·5 + 3·4 + 4·3 + 4·2 + 5·1 = 95
 VALID_SNILS = "112-233-445 95"
 

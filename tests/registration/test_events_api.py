@@ -5,16 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.conftest import auth_headers
-from tests.registration.support import registration_api
-
-LECTURE = {
-    "day": "2026-10-08",
-    "starts_at": "10:00",
-    "ends_at": "11:30",
-    "title": "Госпаблики",
-    "kind": "lecture",
-    "academic_hours": 2,
-}
+from tests.registration.support import LECTURE, registration_api
 
 
 @pytest.fixture

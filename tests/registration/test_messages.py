@@ -8,10 +8,9 @@ import re
 
 import pytest
 
-from tests.registration.support import EVENT, csv_bytes, registration_api
+from tests.registration.support import ANNA, EVENT, csv_bytes, registration_api
 
 CYRILLIC = re.compile("[А-Яа-яЁё]")
-ANNA = {"surname": "Иванова", "first_name": "Анна", "email": "anna@mfc.example.ru"}
 
 
 def _import(api, event_id, data: bytes, **fields):

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.registration.support import VALID_SNILS, registration_api
-
-ANNA = {"surname": "Иванова", "first_name": "Анна", "email": "anna@mfc.example.ru"}
+from tests.registration.support import ANNA, VALID_SNILS, registration_api
 
 
 @pytest.fixture

@@ -8,17 +8,9 @@ from pathlib import Path
 import pytest
 
 import services.registration.regions as regions_module
-from tests.registration.support import EVENT, VALID_SNILS, registration_api
+from tests.registration.support import ANNA, EVENT, LECTURE, VALID_SNILS, registration_api
 
 REGIONS_JSON = Path(regions_module.__file__).with_name("data") / "regions.json"
-ANNA = {"surname": "Иванова", "first_name": "Анна", "email": "anna@mfc.example.ru"}
-LECTURE = {
-    "day": "2026-10-08",
-    "starts_at": "10:00",
-    "ends_at": "11:30",
-    "title": "Госпаблики",
-    "kind": "lecture",
-}
 
 
 @pytest.fixture

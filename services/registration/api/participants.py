@@ -61,18 +61,19 @@ def update_participant(event_id: int, participant_id: int, json: schemas.Partici
 @bp.post("/events/<int:event_id>/participants/<int:participant_id>/cancel")
 @spec.validate(resp=Response(HTTP_200=schemas.ParticipantPrivateOut, HTTP_404=None))
 def cancel_participant(event_id: int, participant_id: int):
-    session = db.session()
-    participant = participants.get_participant(session, event_id, participant_id)
-    participants.cancel(session, participant)
-    return private_out(participant)
+    return _change(event_id, participant_id, participants.cancel)
 
 
 @bp.post("/events/<int:event_id>/participants/<int:participant_id>/restore")
 @spec.validate(resp=Response(HTTP_200=schemas.ParticipantPrivateOut, HTTP_404=None))
 def restore_participant(event_id: int, participant_id: int):
+    return _change(event_id, participant_id, participants.restore)
+
+
+def _change(event_id: int, participant_id: int, change) -> schemas.ParticipantPrivateOut:
     session = db.session()
     participant = participants.get_participant(session, event_id, participant_id)
-    participants.restore(session, participant)
+    change(session, participant)
     return private_out(participant)
 
 

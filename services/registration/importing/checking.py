@@ -16,12 +16,11 @@ from services.registration.errors import N_
 from services.registration.importing.header import Table
 from services.registration.importing.mapping import header_key
 from services.registration.importing.report import (
-    DUPLICATE,
     ERROR,
     WARNING,
     RowProblem,
+    RowProblems,
     RowResult,
-    row_problem,
     row_status,
 )
 from services.registration.models import EducationLevel, Participant
@@ -175,24 +174,21 @@ class _RowChecker:
 
     # names ---------------------------------------------------------------------------------------
 
-    def _names(self, get, values: dict, problems: list) -> None:
+    def _names(self, get, values: dict, problems: RowProblems) -> None:
         parts = {name: get(name) for name in ("surname", "first_name", "patronymic")}
         full, full_column = get("full_name")
         if full and not (parts["surname"][0] and parts["first_name"][0]):
             words = _SPACES.sub(" ", full).strip().split(" ")
             if len(words) < 2:
-                problems.append(
-                    row_problem(
-                        ERROR,
-                        "full_name_incomplete",
-                        N_(
-                            "The full name «%(value)s» has no first name. Write it as «Surname "
-                            "First-name Patronymic»."
-                        ),
-                        field="full_name",
-                        column=full_column,
-                        value=full,
-                    )
+                problems.error(
+                    "full_name_incomplete",
+                    N_(
+                        "The full name «%(value)s» has no first name. Write it as «Surname "
+                        "First-name Patronymic»."
+                    ),
+                    field="full_name",
+                    column=full_column,
+                    value=full,
                 )
             split = {
                 "surname": words[0],
@@ -207,160 +203,126 @@ class _RowChecker:
             values[name] = self._name(name, raw, column, problems)
         if not values["surname"] and not _has(problems, "full_name_incomplete"):
             column = parts["surname"][1] or full_column
-            problems.append(
-                row_problem(
-                    ERROR,
-                    "missing_surname",
-                    N_("The surname is empty. Fill it in."),
-                    field="surname",
-                    column=column,
-                )
+            problems.error(
+                "missing_surname", N_("The surname is empty. Fill it in."), field="surname", column=column
             )
         if not values["first_name"] and not _has(problems, "full_name_incomplete"):
             column = parts["first_name"][1] or full_column
-            problems.append(
-                row_problem(
-                    ERROR,
-                    "missing_first_name",
-                    N_("The first name is empty. Fill it in."),
-                    field="first_name",
-                    column=column,
-                )
+            problems.error(
+                "missing_first_name",
+                N_("The first name is empty. Fill it in."),
+                field="first_name",
+                column=column,
             )
         values["patronymic"] = values["patronymic"] or None
 
-    def _name(self, name: str, raw: str, column: str | None, problems: list) -> str:
+    def _name(self, name: str, raw: str, column: str | None, problems: RowProblems) -> str:
         value = _SPACES.sub(" ", raw).strip()
         if not value:
             return ""
         if _NOT_IN_NAME.search(value):
-            problems.append(
-                row_problem(
-                    ERROR,
-                    "name_characters",
-                    N_("«%(value)s» has digits or signs that do not belong in a name. Leave only letters."),
-                    field=name,
-                    column=column,
-                    value=raw,
-                )
+            problems.error(
+                "name_characters",
+                N_("«%(value)s» has digits or signs that do not belong in a name. Leave only letters."),
+                field=name,
+                column=column,
+                value=raw,
             )
             return value
         if any(has_mixed_scripts(word) for word in value.split()):
             fixed = " ".join(fix_mixed_scripts(word) for word in value.split())
             if any(has_mixed_scripts(word) for word in fixed.split()):
-                problems.append(
-                    row_problem(
-                        ERROR,
-                        "mixed_scripts",
-                        N_("«%(value)s» mixes Latin and Cyrillic letters. Retype it in one alphabet."),
-                        field=name,
-                        column=column,
-                        value=raw,
-                    )
+                problems.error(
+                    "mixed_scripts",
+                    N_("«%(value)s» mixes Latin and Cyrillic letters. Retype it in one alphabet."),
+                    field=name,
+                    column=column,
+                    value=raw,
                 )
             else:
-                problems.append(
-                    row_problem(
-                        WARNING,
-                        "mixed_scripts_fixed",
-                        N_(
-                            "«%(value)s» mixes Latin and Cyrillic letters that look alike; it will "
-                            "be imported "
-                            "as «%(fixed)s»."
-                        ),
-                        field=name,
-                        column=column,
-                        value=raw,
-                        suggestion=fixed,
-                        fixed=fixed,
-                    )
+                problems.warning(
+                    "mixed_scripts_fixed",
+                    N_(
+                        "«%(value)s» mixes Latin and Cyrillic letters that look alike; it will be imported "
+                        "as «%(fixed)s»."
+                    ),
+                    field=name,
+                    column=column,
+                    value=raw,
+                    suggestion=fixed,
+                    fixed=fixed,
                 )
                 value = fixed
         return self._length(name, value, column, problems)
 
     # e-mail --------------------------------------------------------------------------------------
 
-    def _email(self, get, values: dict, problems: list) -> str | None:
+    def _email(self, get, values: dict, problems: RowProblems) -> str | None:
         raw, column = get("email")
         values["email"] = None
         if not raw:
-            problems.append(
-                row_problem(
-                    ERROR,
-                    "missing_email",
-                    N_("The e-mail is empty. Every participant needs their own address."),
-                    field="email",
-                    column=column,
-                )
+            problems.error(
+                "missing_email",
+                N_("The e-mail is empty. Every participant needs their own address."),
+                field="email",
+                column=column,
             )
             return None
         candidates = [part for part in _EMAIL_SEPARATORS.split(raw) if part]
         if len(candidates) > 1 and sum("@" in part for part in candidates) > 1:
-            problems.append(
-                row_problem(
-                    ERROR,
-                    "several_emails",
-                    N_("The cell holds several addresses («%(value)s»). Keep one address per participant."),
-                    field="email",
-                    column=column,
-                    value=raw,
-                )
+            problems.error(
+                "several_emails",
+                N_("The cell holds several addresses («%(value)s»). Keep one address per participant."),
+                field="email",
+                column=column,
+                value=raw,
             )
             return None
         compact = "".join(raw.split()).strip(".,;")
         try:
             email = normalise_email(compact)
         except EmailNotValidError:
-            problems.append(
-                row_problem(
-                    ERROR,
-                    "invalid_email",
-                    N_(
-                        "«%(value)s» is not a valid e-mail address. Check that it has one @ and a domain, "
-                        "like ivanova@mail.ru."
-                    ),
-                    field="email",
-                    column=column,
-                    value=raw,
-                )
+            problems.error(
+                "invalid_email",
+                N_(
+                    "«%(value)s» is not a valid e-mail address. Check that it has one @ and a domain, "
+                    "like ivanova@mail.ru."
+                ),
+                field="email",
+                column=column,
+                value=raw,
             )
             return None
         if compact != raw.strip():
-            problems.append(
-                row_problem(
-                    WARNING,
-                    "email_cleaned",
-                    N_("Spaces and stray punctuation were removed from the e-mail: %(fixed)s."),
-                    field="email",
-                    column=column,
-                    value=raw,
-                    suggestion=email,
-                    fixed=email,
-                )
+            problems.warning(
+                "email_cleaned",
+                N_("Spaces and stray punctuation were removed from the e-mail: %(fixed)s."),
+                field="email",
+                column=column,
+                value=raw,
+                suggestion=email,
+                fixed=email,
             )
         email = self._length("email", email, column, problems)
         values["email"] = email
         return email
 
-    def _duplicates(self, number: int, email: str | None, values: dict, problems: list) -> None:
+    def _duplicates(self, number: int, email: str | None, values: dict, problems: RowProblems) -> None:
         if not email:
             return
         key = email_key(email)
         column = self.headers[self.columns["email"]]
         if key in self.existing:
-            problems.append(
-                row_problem(
-                    DUPLICATE,
-                    "duplicate_existing",
-                    N_(
-                        "A participant with the e-mail %(email)s is already registered for this event; "
-                        "the row will be skipped."
-                    ),
-                    field="email",
-                    column=column,
-                    value=email,
-                    email=email,
-                )
+            problems.duplicate(
+                "duplicate_existing",
+                N_(
+                    "A participant with the e-mail %(email)s is already registered for this event; "
+                    "the row will be skipped."
+                ),
+                field="email",
+                column=column,
+                value=email,
+                email=email,
             )
             return
         name = fold(" ".join(filter(None, (values.get("surname"), values.get("first_name")))))
@@ -368,85 +330,70 @@ class _RowChecker:
         if earlier is None:
             self.seen_emails[key] = (number, name)
         elif earlier[1] == name:
-            problems.append(
-                row_problem(
-                    DUPLICATE,
-                    "repeated_row",
-                    N_(
-                        "The same person with the same e-mail is already in row %(other)d; this row "
-                        "will be skipped."
-                    ),
-                    field="email",
-                    column=column,
-                    value=email,
-                    other=earlier[0],
-                )
+            problems.duplicate(
+                "repeated_row",
+                N_(
+                    "The same person with the same e-mail is already in row %(other)d; this row "
+                    "will be skipped."
+                ),
+                field="email",
+                column=column,
+                value=email,
+                other=earlier[0],
             )
         else:
-            problems.append(
-                row_problem(
-                    ERROR,
-                    "duplicate_in_file",
-                    N_(
-                        "The e-mail %(email)s is also given in row %(other)d for another person. "
-                        "Each participant needs their own address."
-                    ),
-                    field="email",
-                    column=column,
-                    value=email,
-                    email=email,
-                    other=earlier[0],
-                )
+            problems.error(
+                "duplicate_in_file",
+                N_(
+                    "The e-mail %(email)s is also given in row %(other)d for another person. "
+                    "Each participant needs their own address."
+                ),
+                field="email",
+                column=column,
+                value=email,
+                email=email,
+                other=earlier[0],
             )
 
     # region --------------------------------------------------------------------------------------
 
-    def _region(self, cell: tuple[str, str | None], problems: list) -> str | None:
+    def _region(self, cell: tuple[str, str | None], problems: RowProblems) -> str | None:
         raw, column = cell
         if raw not in self.regions:
             self.regions[raw] = self._look_up_region(raw)
         code, severity, suggestion = self.regions[raw]
         if severity == WARNING:
-            problems.append(
-                row_problem(
-                    WARNING,
-                    "region_mapped",
-                    N_("Region «%(value)s» is read as «%(region)s»."),
-                    field="region",
-                    column=column,
-                    value=raw,
-                    suggestion=suggestion,
-                    region=suggestion,
-                )
+            problems.warning(
+                "region_mapped",
+                N_("Region «%(value)s» is read as «%(region)s»."),
+                field="region",
+                column=column,
+                value=raw,
+                suggestion=suggestion,
+                region=suggestion,
             )
         elif severity == ERROR and suggestion:
-            problems.append(
-                row_problem(
-                    ERROR,
-                    "unknown_region",
-                    N_(
-                        "Region «%(value)s» is not in the list of subjects of the Russian Federation. "
-                        "Did you mean «%(suggestion)s»? Correct the name in the file."
-                    ),
-                    field="region",
-                    column=column,
-                    value=raw,
-                    suggestion=suggestion,
-                )
+            problems.error(
+                "unknown_region",
+                N_(
+                    "Region «%(value)s» is not in the list of subjects of the Russian Federation. "
+                    "Did you mean «%(suggestion)s»? Correct the name in the file."
+                ),
+                field="region",
+                column=column,
+                value=raw,
+                suggestion=suggestion,
             )
         elif severity == ERROR:
-            problems.append(
-                row_problem(
-                    ERROR,
-                    "unknown_region",
-                    N_(
-                        "Region «%(value)s» is not in the list of subjects of the Russian Federation. "
-                        "Write its full name, e.g. «Rostov Oblast»."
-                    ),
-                    field="region",
-                    column=column,
-                    value=raw,
-                )
+            problems.error(
+                "unknown_region",
+                N_(
+                    "Region «%(value)s» is not in the list of subjects of the Russian Federation. "
+                    "Write its full name, e.g. «Rostov Oblast»."
+                ),
+                field="region",
+                column=column,
+                value=raw,
             )
         return code
 
@@ -464,78 +411,66 @@ class _RowChecker:
 
     # other fields --------------------------------------------------------------------------------
 
-    def _length(self, name: str, value: str, column: str | None, problems: list) -> str:
+    def _length(self, name: str, value: str, column: str | None, problems: RowProblems) -> str:
         limit = LENGTH_LIMITS.get(name)
         if limit and len(value) > limit:
-            problems.append(
-                row_problem(
-                    ERROR,
-                    "too_long",
-                    N_("The value is %(length)d characters long; at most %(limit)d fit. Shorten it."),
-                    field=name,
-                    column=column,
-                    value=value[:80] + "…",
-                    length=len(value),
-                    limit=limit,
-                )
+            problems.error(
+                "too_long",
+                N_("The value is %(length)d characters long; at most %(limit)d fit. Shorten it."),
+                field=name,
+                column=column,
+                value=value[:80] + "…",
+                length=len(value),
+                limit=limit,
             )
         return value
 
-    def _text(self, name: str, cell: tuple[str, str | None], problems: list) -> str | None:
+    def _text(self, name: str, cell: tuple[str, str | None], problems: RowProblems) -> str | None:
         raw, column = cell
         value = _SPACES.sub(" ", raw).strip()
         return self._length(name, value, column, problems) if value else None
 
-    def _birth_date(self, cell, problems: list) -> date | None:
+    def _birth_date(self, cell, problems: RowProblems) -> date | None:
         raw, column = cell
         if not raw:
             return None
         parsed = _parse_date(raw)
         if parsed is None:
-            problems.append(
-                row_problem(
-                    ERROR,
-                    "invalid_date",
-                    N_("«%(value)s» is not a date. Write it as DD.MM.YYYY, e.g. 07.10.1985."),
-                    field="birth_date",
-                    column=column,
-                    value=raw,
-                )
+            problems.error(
+                "invalid_date",
+                N_("«%(value)s» is not a date. Write it as DD.MM.YYYY, e.g. 07.10.1985."),
+                field="birth_date",
+                column=column,
+                value=raw,
             )
             return None
         if not date(1900, 1, 1) <= parsed <= date.today() - timedelta(days=365 * 14):
-            problems.append(
-                row_problem(
-                    ERROR,
-                    "implausible_date",
-                    N_("The birth date %(value)s cannot be right. Check the year."),
-                    field="birth_date",
-                    column=column,
-                    value=raw,
-                )
+            problems.error(
+                "implausible_date",
+                N_("The birth date %(value)s cannot be right. Check the year."),
+                field="birth_date",
+                column=column,
+                value=raw,
             )
             return None
         return parsed
 
-    def _gender(self, cell, problems: list) -> str | None:
+    def _gender(self, cell, problems: RowProblems) -> str | None:
         raw, column = cell
         if not raw:
             return None
         gender = _GENDERS.get(header_key(raw))
         if gender is None:
-            problems.append(
-                row_problem(
-                    ERROR,
-                    "invalid_gender",
-                    N_("«%(value)s» is not a gender. Write M or F."),
-                    field="gender",
-                    column=column,
-                    value=raw,
-                )
+            problems.error(
+                "invalid_gender",
+                N_("«%(value)s» is not a gender. Write M or F."),
+                field="gender",
+                column=column,
+                value=raw,
             )
         return gender
 
-    def _snils(self, cell, problems: list) -> str | None:
+    def _snils(self, cell, problems: RowProblems) -> str | None:
         raw, column = cell
         if not raw:
             return None
@@ -545,47 +480,38 @@ class _RowChecker:
             formatted = normalise_snils(raw.zfill(11) if padded else raw)
         except InvalidSnils as exc:
             if exc.code == "snils_format":
-                problems.append(
-                    row_problem(
-                        ERROR,
-                        "snils_format",
-                        N_("A SNILS has 11 digits (XXX-XXX-XXX YY); «%(value)s» does not."),
-                        field="snils",
-                        column=column,
-                        value=raw,
-                    )
-                )
-            else:
-                problems.append(
-                    row_problem(
-                        ERROR,
-                        "invalid_snils",
-                        N_(
-                            "The check number of SNILS %(value)s does not match. Compare the number "
-                            "with the document."
-                        ),
-                        field="snils",
-                        column=column,
-                        value=raw,
-                    )
-                )
-            return None
-        if padded:
-            problems.append(
-                row_problem(
-                    WARNING,
-                    "snils_padded",
-                    N_("SNILS %(value)s lost its leading zeros in Excel; it is read as %(fixed)s."),
+                problems.error(
+                    "snils_format",
+                    N_("A SNILS has 11 digits (XXX-XXX-XXX YY); «%(value)s» does not."),
                     field="snils",
                     column=column,
                     value=raw,
-                    suggestion=formatted,
-                    fixed=formatted,
                 )
+            else:
+                problems.error(
+                    "invalid_snils",
+                    N_(
+                        "The check number of SNILS %(value)s does not match. Compare the number "
+                        "with the document."
+                    ),
+                    field="snils",
+                    column=column,
+                    value=raw,
+                )
+            return None
+        if padded:
+            problems.warning(
+                "snils_padded",
+                N_("SNILS %(value)s lost its leading zeros in Excel; it is read as %(fixed)s."),
+                field="snils",
+                column=column,
+                value=raw,
+                suggestion=formatted,
+                fixed=formatted,
             )
         return formatted
 
-    def _citizenship(self, cell, problems: list) -> str | None:
+    def _citizenship(self, cell, problems: RowProblems) -> str | None:
         raw, column = cell
         if not raw:
             return None
@@ -593,39 +519,30 @@ class _RowChecker:
             return raw.zfill(3)
         code = _COUNTRIES.get(header_key(raw))
         if code is None:
-            problems.append(
-                row_problem(
-                    ERROR,
-                    "invalid_citizenship",
-                    N_(
-                        "«%(value)s» is not a citizenship. Write the country's OKSM code (643 is "
-                        "Russia) or its name."
-                    ),
-                    field="citizenship",
-                    column=column,
-                    value=raw,
-                )
+            problems.error(
+                "invalid_citizenship",
+                N_(
+                    "«%(value)s» is not a citizenship. Write the country's OKSM code (643 is "
+                    "Russia) or its name."
+                ),
+                field="citizenship",
+                column=column,
+                value=raw,
             )
         return code
 
-    def _education(self, cell, problems: list) -> str | None:
+    def _education(self, cell, problems: RowProblems) -> str | None:
         raw, column = cell
         if not raw:
             return None
         level = _EDUCATION_LEVELS.get(header_key(raw))
         if level is None:
-            problems.append(
-                row_problem(
-                    ERROR,
-                    "invalid_education_level",
-                    N_(
-                        "«%(value)s» is not an education level. Write ВО (higher) or СПО (secondary "
-                        "vocational)."
-                    ),
-                    field="education_level",
-                    column=column,
-                    value=raw,
-                )
+            problems.error(
+                "invalid_education_level",
+                N_("«%(value)s» is not an education level. Write ВО (higher) or СПО (secondary vocational)."),
+                field="education_level",
+                column=column,
+                value=raw,
             )
         return level
 

@@ -6,7 +6,7 @@ import re
 from collections.abc import Iterable, Mapping
 
 from services.registration.errors import N_
-from services.registration.importing.report import ERROR, ImportProblem, RowProblem, row_problem
+from services.registration.importing.report import ImportProblem, RowProblem, RowProblems
 from services.registration.text import fold
 
 #: fields a column can be mapped to, in the order they are offered
@@ -190,37 +190,28 @@ def chosen_mapping(chosen: Mapping[str, str | None], headers: list[str]) -> dict
 
 
 def check_mapping(headers: list[str], mapping: dict[int, str]) -> list[RowProblem]:
-    """What is wrong with a mapping as a whole: a field chosen twice, a column the import cannot do "
-    "without."""
-    problems = []
+    """What is wrong with a mapping as a whole: a field chosen twice, a column the import cannot do
+    without."""
+    problems = RowProblems()
     fields = set(mapping.values())
     seen: dict[str, int] = {}
     for index, name in sorted(mapping.items()):
         if name in seen:
-            problems.append(
-                row_problem(
-                    ERROR,
-                    "mapping_twice",
-                    N_("Columns «%(first)s» and «%(second)s» are both chosen for the same field; leave one."),
-                    first=headers[seen[name]],
-                    second=headers[index],
-                )
+            problems.error(
+                "mapping_twice",
+                N_("Columns «%(first)s» and «%(second)s» are both chosen for the same field; leave one."),
+                first=headers[seen[name]],
+                second=headers[index],
             )
         seen.setdefault(name, index)
     if not fields & {"surname", "full_name"}:
-        problems.append(
-            row_problem(
-                ERROR, "mapping_no_surname", N_("Choose the column with the surname (or with the full name).")
-            )
+        problems.error(
+            "mapping_no_surname", N_("Choose the column with the surname (or with the full name).")
         )
     if not fields & {"first_name", "full_name"}:
-        problems.append(
-            row_problem(
-                ERROR,
-                "mapping_no_first_name",
-                N_("Choose the column with the first name (or with the full name)."),
-            )
+        problems.error(
+            "mapping_no_first_name", N_("Choose the column with the first name (or with the full name).")
         )
     if "email" not in fields:
-        problems.append(row_problem(ERROR, "mapping_no_email", N_("Choose the column with the e-mail.")))
+        problems.error("mapping_no_email", N_("Choose the column with the e-mail."))
     return problems

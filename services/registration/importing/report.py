@@ -89,6 +89,19 @@ def row_problem(
     )
 
 
+class RowProblems(list):
+    """A row's problems, added as they are found: `problems.error(code, msgid, field=..., ...)`."""
+
+    def error(self, code: str, msgid: str, **fields) -> None:
+        self.append(row_problem(ERROR, code, msgid, **fields))
+
+    def warning(self, code: str, msgid: str, **fields) -> None:
+        self.append(row_problem(WARNING, code, msgid, **fields))
+
+    def duplicate(self, code: str, msgid: str, **fields) -> None:
+        self.append(row_problem(DUPLICATE, code, msgid, **fields))
+
+
 def row_status(problems: list[RowProblem]) -> str:
     """The worst of a row's problems; a person already registered is skipped whatever else is wrong."""
     severities = {problem.severity for problem in problems}
@@ -104,7 +117,7 @@ def row_status(problems: list[RowProblem]) -> str:
 class RowResult:
     row: int
     status: str = OK
-    problems: list[RowProblem] = field(default_factory=list)
+    problems: RowProblems = field(default_factory=RowProblems)
     #: the participant's cleaned fields (as ParticipantIn takes them), when the row has no errors
     values: dict | None = None
 
