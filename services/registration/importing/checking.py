@@ -28,21 +28,12 @@ from services.registration.regions import all_regions, match_region, suggest_reg
 from services.registration.snils import InvalidSnils, normalise_snils
 from services.registration.text import email_key, fix_mixed_scripts, fold, has_mixed_scripts
 
+#: fields taken as they are written, spaces collapsed
+_TEXT_FIELDS = ("phone", "organisation", "position", "diploma_surname", "diploma_series", "diploma_number")
 #: participant fields whose length the database limits, and the limit (from the model's columns)
 LENGTH_LIMITS = {
     name: Participant.__table__.c[name].type.length
-    for name in (
-        "surname",
-        "first_name",
-        "patronymic",
-        "email",
-        "phone",
-        "organisation",
-        "position",
-        "diploma_surname",
-        "diploma_series",
-        "diploma_number",
-    )
+    for name in ("surname", "first_name", "patronymic", "email", *_TEXT_FIELDS)
 }
 
 _NOT_IN_NAME = re.compile(r"[^\w\s'’.()-]|[\d_]")
@@ -50,18 +41,8 @@ _SPACES = re.compile(r"\s+")
 _EMAIL_SEPARATORS = re.compile(r"[,;\s]+")
 
 _GENDERS = {
-    "м": "male",
-    "муж": "male",
-    "мужской": "male",
-    "m": "male",
-    "male": "male",
-    "мужчина": "male",
-    "ж": "female",
-    "жен": "female",
-    "женский": "female",
-    "f": "female",
-    "female": "female",
-    "женщина": "female",
+    **dict.fromkeys(("м", "муж", "мужской", "мужчина", "m", "male"), "male"),
+    **dict.fromkeys(("ж", "жен", "женский", "женщина", "f", "female"), "female"),
 }
 _COUNTRIES = {
     "россия": "643",
@@ -141,14 +122,7 @@ class _RowChecker:
         email = self._email(get, values, problems)
         region = get("region")
         values["region_code"] = self._region(region, problems) if region[0] else None
-        for name in (
-            "phone",
-            "organisation",
-            "position",
-            "diploma_surname",
-            "diploma_series",
-            "diploma_number",
-        ):
+        for name in _TEXT_FIELDS:
             values[name] = self._text(name, get(name), problems)
         values["birth_date"] = self._birth_date(get("birth_date"), problems)
         values["gender"] = self._gender(get("gender"), problems)
@@ -456,19 +430,8 @@ class _RowChecker:
         return parsed
 
     def _gender(self, cell, problems: RowProblems) -> str | None:
-        raw, column = cell
-        if not raw:
-            return None
-        gender = _GENDERS.get(header_key(raw))
-        if gender is None:
-            problems.error(
-                "invalid_gender",
-                N_("«%(value)s» is not a gender. Write M or F."),
-                field="gender",
-                column=column,
-                value=raw,
-            )
-        return gender
+        msgid = N_("«%(value)s» is not a gender. Write M or F.")
+        return _one_of(_GENDERS, "gender", cell, "invalid_gender", msgid, problems)
 
     def _snils(self, cell, problems: RowProblems) -> str | None:
         raw, column = cell
@@ -532,19 +495,26 @@ class _RowChecker:
         return code
 
     def _education(self, cell, problems: RowProblems) -> str | None:
-        raw, column = cell
-        if not raw:
-            return None
-        level = _EDUCATION_LEVELS.get(header_key(raw))
-        if level is None:
-            problems.error(
-                "invalid_education_level",
-                N_("«%(value)s» is not an education level. Write ВО (higher) or СПО (secondary vocational)."),
-                field="education_level",
-                column=column,
-                value=raw,
-            )
-        return level
+        msgid = N_("«%(value)s» is not an education level. Write ВО (higher) or СПО (secondary vocational).")
+        return _one_of(_EDUCATION_LEVELS, "education_level", cell, "invalid_education_level", msgid, problems)
+
+
+def _one_of(
+    choices: dict[str, str],
+    name: str,
+    cell: tuple[str, str | None],
+    code: str,
+    msgid: str,
+    problems: RowProblems,
+) -> str | None:
+    """A value of a closed list, read loosely (case, ё, spaces and punctuation do not matter)."""
+    raw, column = cell
+    if not raw:
+        return None
+    value = choices.get(header_key(raw))
+    if value is None:
+        problems.error(code, msgid, field=name, column=column, value=raw)
+    return value
 
 
 _PLAIN_LOCAL_PART = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]{1,64}(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*")
