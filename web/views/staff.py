@@ -1,4 +1,5 @@
 """Staff accounts, managed by administrators: who may log in, in which role."""
+
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, g, redirect, render_template, url_for
@@ -12,7 +13,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Regexp
 
 from eventops import db
-from web.auth import hash_password, role_required
+from web.auth import admins, hash_password
 from web.formatting import label
 from web.models import Role, StaffAccount
 
@@ -22,17 +23,27 @@ MIN_PASSWORD_LENGTH = 10
 
 
 class StaffForm(FlaskForm):
-    username = StringField(_l("Username"), validators=[
-        DataRequired(), Length(min=3, max=64),
-        Regexp(r"^[A-Za-z0-9._-]+$", message=_l("Latin letters, digits, dots, hyphens and underscores only."))])
+    username = StringField(
+        _l("Username"),
+        validators=[
+            DataRequired(),
+            Length(min=3, max=64),
+            Regexp(
+                r"^[A-Za-z0-9._-]+$", message=_l("Latin letters, digits, dots, hyphens and underscores only.")
+            ),
+        ],
+    )
     full_name = StringField(_l("Full name"), validators=[DataRequired(), Length(max=200)])
     role = SelectField(_l("Role"), choices=[SelectChoice(r.value) for r in Role])
-    password = PasswordField(_l("Password"), validators=[DataRequired(), Length(min=MIN_PASSWORD_LENGTH, max=200)])
+    password = PasswordField(
+        _l("Password"), validators=[DataRequired(), Length(min=MIN_PASSWORD_LENGTH, max=200)]
+    )
 
 
 class PasswordForm(FlaskForm):
-    password = PasswordField(_l("New password"),
-                             validators=[DataRequired(), Length(min=MIN_PASSWORD_LENGTH, max=200)])
+    password = PasswordField(
+        _l("New password"), validators=[DataRequired(), Length(min=MIN_PASSWORD_LENGTH, max=200)]
+    )
 
 
 def _account(account_id: int) -> StaffAccount:
@@ -49,13 +60,17 @@ def _form_with_role_labels() -> StaffForm:
 
 
 @bp.route("/", methods=["GET", "POST"])
-@role_required(Role.admin)
+@admins
 def index():
     form = _form_with_role_labels()
     status = 200
     if form.validate_on_submit():
-        account = StaffAccount(username=form.username.data.strip().lower(), full_name=form.full_name.data.strip(),
-                               role=Role(form.role.data), password_hash=hash_password(form.password.data))
+        account = StaffAccount(
+            username=form.username.data.strip().lower(),
+            full_name=form.full_name.data.strip(),
+            role=Role(form.role.data),
+            password_hash=hash_password(form.password.data),
+        )
         db.session().add(account)
         try:
             db.session().commit()
@@ -68,12 +83,14 @@ def index():
             return redirect(url_for("staff.index"), 303)
     elif form.is_submitted():
         status = 422
-    accounts = db.session().scalars(select(StaffAccount).order_by(StaffAccount.role, StaffAccount.username)).all()
+    accounts = (
+        db.session().scalars(select(StaffAccount).order_by(StaffAccount.role, StaffAccount.username)).all()
+    )
     return render_template("staff/index.html", accounts=accounts, form=form), status
 
 
 @bp.post("/<int:account_id>/active")
-@role_required(Role.admin)
+@admins
 def toggle_active(account_id: int):
     account = _account(account_id)
     if account.id == g.staff.id:
@@ -81,13 +98,16 @@ def toggle_active(account_id: int):
     else:
         account.active = not account.active
         db.session().commit()
-        flash(_("Account %(username)s is active again.", username=account.username) if account.active
-              else _("Account %(username)s is deactivated; it can no longer log in.", username=account.username))
+        flash(
+            _("Account %(username)s is active again.", username=account.username)
+            if account.active
+            else _("Account %(username)s is deactivated; it can no longer log in.", username=account.username)
+        )
     return redirect(url_for("staff.index"), 303)
 
 
 @bp.route("/<int:account_id>/password", methods=["GET", "POST"])
-@role_required(Role.admin)
+@admins
 def set_password(account_id: int):
     account = _account(account_id)
     form = PasswordForm()
@@ -96,4 +116,6 @@ def set_password(account_id: int):
         db.session().commit()
         flash(_("New password set for %(username)s.", username=account.username))
         return redirect(url_for("staff.index"), 303)
-    return render_template("staff/password.html", account=account, form=form), 422 if form.is_submitted() else 200
+    return render_template(
+        "staff/password.html", account=account, form=form
+    ), 422 if form.is_submitted() else 200
