@@ -6,8 +6,10 @@ configuration table. Nothing else in the code calls `os.environ`.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
+import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,16 +32,47 @@ def var_dir(env: Mapping[str, str] | None = None) -> Path:
     return path
 
 
+#: the shortest secret a process accepts (a generated one has 43 characters)
+MIN_SECRET_LENGTH = 32
+
+
+class InsecureSecret(ValueError):
+    """A secret is empty or too short to protect anything: the process refuses to start with it."""
+
+
+def check_secret(name: str, value: str) -> str:
+    if len(value) < MIN_SECRET_LENGTH:
+        raise InsecureSecret(
+            f"{name} is {'empty' if not value else f'{len(value)} characters long'}: "
+            f"at least {MIN_SECRET_LENGTH} are needed"
+        )
+    return value
+
+
 def secret_from_file(name: str, env: Mapping[str, str] | None = None) -> str:
     """A random secret kept in var/ so that every local process shares it; created once, never in git."""
     path = var_dir(env) / name
+    if not path.exists():
+        _create_secret(path)
+    secret = path.read_text().strip()
+    check_secret(f"{path} (delete it to have a new one made, or set {name.upper()})", secret)
+    return secret
+
+
+def _create_secret(path: Path) -> None:
+    """Writes the secret whole into a temporary file, then links it into place: a process starting at the
+    same moment sees no file or the complete secret, never an empty one. A link (a rename that does not
+    replace) keeps the secret of whichever process came first, so all of them share one."""
+    fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")  # created 0600
     try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        return path.read_text().strip()
-    with os.fdopen(fd, "w") as f:
-        f.write(secrets.token_urlsafe(32))
-    return path.read_text().strip()
+        with os.fdopen(fd, "w") as file:
+            file.write(secrets.token_urlsafe(32))
+            file.flush()
+            os.fsync(file.fileno())
+        with contextlib.suppress(FileExistsError):  # another process was first: its secret is the one
+            os.link(temporary, path)
+    finally:
+        os.unlink(temporary)
 
 
 def service_url(name: str, env: Mapping[str, str] | None = None) -> str:
@@ -93,6 +126,10 @@ class Settings:
     skip_processes: frozenset[str] = frozenset()
     #: `make run` only: load the demo course and the demo staff accounts
     load_demo: bool = True
+
+    def __post_init__(self) -> None:
+        check_secret("SERVICE_TOKEN (the service token)", self.service_token)
+        check_secret("SECRET_KEY (the session key)", self.secret_key)
 
     @classmethod
     def from_env(cls, service: str, env: Mapping[str, str] | None = None, **overrides) -> Settings:
