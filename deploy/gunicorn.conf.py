@@ -3,6 +3,7 @@
 Run one process group per service, e.g.
     gunicorn -c deploy/gunicorn.conf.py --bind 127.0.0.1:5001 'services.registration.app:create_app()'
 """
+
 import multiprocessing
 import os
 

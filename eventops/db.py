@@ -1,7 +1,8 @@
 """Database engine and per-request sessions (SQLAlchemy 2.x), SQLite or PostgreSQL alike."""
+
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from flask import Flask, current_app, g
 from sqlalchemy import MetaData, create_engine, event
@@ -20,7 +21,7 @@ NAMING_CONVENTION = {
 
 def utcnow() -> datetime:
     """Timestamps are stored with their time zone, always UTC."""
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def new_metadata() -> MetaData:

@@ -1,4 +1,5 @@
 """Structured logging: one JSON object per line on stderr, with the service and request id."""
+
 from __future__ import annotations
 
 import json
@@ -55,7 +56,16 @@ def log_requests(app: Flask) -> None:
         elapsed_ms = (time.perf_counter() - g.get("request_started", time.perf_counter())) * 1000
         response.headers[REQUEST_ID_HEADER] = g.get("request_id", "")
         if request.path != "/healthz":
-            log.info("request", extra={"fields": {
-                "method": request.method, "path": request.path, "status": response.status_code,
-                "ms": round(elapsed_ms, 1), "request_id": g.get("request_id")}})
+            log.info(
+                "request",
+                extra={
+                    "fields": {
+                        "method": request.method,
+                        "path": request.path,
+                        "status": response.status_code,
+                        "ms": round(elapsed_ms, 1),
+                        "request_id": g.get("request_id"),
+                    }
+                },
+            )
         return response

@@ -1,4 +1,5 @@
 """The common frame of a service process; each service adds its own blueprints and checks."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -10,8 +11,9 @@ from eventops import db, health, i18n, logs, openapi, problems, service_auth
 from eventops.config import Settings
 
 
-def create_service_app(settings: Settings, spec: SpecTree, blueprints: list,
-                       checks: dict[str, health.Check] | None = None) -> Flask:
+def create_service_app(
+    settings: Settings, spec: SpecTree, blueprints: list, checks: dict[str, health.Check] | None = None
+) -> Flask:
     app = Flask(settings.service)
     app.config.update(
         SETTINGS=settings,
