@@ -7,6 +7,8 @@ Run one process group per service, e.g.
 import multiprocessing
 import os
 
+from eventops.files import PRIVATE_UMASK, restrict_umask
+
 workers = int(os.environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count() * 2 + 1))
 # Threads let one worker wait on a slow service call while another request proceeds.
 threads = int(os.environ.get("GUNICORN_THREADS", 2))
@@ -18,3 +20,11 @@ max_requests_jitter = 500
 accesslog = "-"
 errorlog = "-"
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
+# gunicorn's own files (sockets, heartbeat files); the hook below covers what the application writes.
+umask = PRIVATE_UMASK
+
+
+def post_fork(server, worker):
+    """Each worker writes databases, uploads and PDFs for its owner only (gunicorn's `umask` setting does
+    not reach the application)."""
+    restrict_umask()

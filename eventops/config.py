@@ -14,6 +14,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from eventops.files import private_directory
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
 DEFAULT_PORTS = {"web": 8000, "registration": 5001, "certificates": 5002, "feedback": 5003}
@@ -26,10 +28,9 @@ _TRUE = ("1", "true", "yes", "on")
 
 
 def var_dir(env: Mapping[str, str] | None = None) -> Path:
+    """Local databases, secrets, uploads and PDFs: a folder only the processes' owner can open."""
     env = os.environ if env is None else env
-    path = Path(env.get("EVENTOPS_VAR_DIR") or REPO_ROOT / "var")
-    path.mkdir(parents=True, exist_ok=True)
-    return path
+    return private_directory(Path(env.get("EVENTOPS_VAR_DIR") or REPO_ROOT / "var"))
 
 
 #: the shortest secret a process accepts (a generated one has 43 characters)

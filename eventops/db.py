@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
 
 from flask import Flask, current_app, g
 from sqlalchemy import MetaData, create_engine, event
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import Session, sessionmaker
+
+from eventops.files import private_file
 
 # Stable constraint names, so that Alembic migrations can refer to them on every database.
 NAMING_CONVENTION = {
@@ -31,10 +34,22 @@ def new_metadata() -> MetaData:
 
 def make_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
+        _private_sqlite_file(url)
         engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
         event.listen(engine, "connect", _tune_sqlite)
         return engine
     return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+
+
+def _private_sqlite_file(url: str) -> None:
+    """The database file exists 0600 before SQLite opens it: SQLite gives its -wal and -shm files the
+    database file's mode, so the journals (which hold the latest writes) are private too."""
+    database = make_url(url).database
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return
+    path = Path(database)
+    if path.parent.is_dir():  # a missing folder is left to fail on connect, where health checks report it
+        private_file(path)
 
 
 def _tune_sqlite(dbapi_connection, _record) -> None:

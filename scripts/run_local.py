@@ -25,6 +25,7 @@ import requests
 from honcho.manager import Manager
 
 from eventops.config import Settings
+from eventops.files import restrict_umask
 from eventops.queue import embedded_server_command
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -232,6 +233,8 @@ def after_start(
 
 def main() -> int:
     os.chdir(ROOT)
+    # Every process started from here (and what they write under var/) is for this user only.
+    restrict_umask()
     # Read once here, before any child starts: this also creates var/ and its secrets for all of them.
     settings = Settings.from_env("web")
     env, commands, health = plan(settings, os.environ.copy())
