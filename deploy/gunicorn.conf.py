@@ -17,7 +17,9 @@ graceful_timeout = 20
 keepalive = 5
 max_requests = 5000
 max_requests_jitter = 500
-accesslog = "-"
+# No access log of gunicorn's own: it would write personal tokens in paths as they are. Every process logs
+# each request itself, as JSON with the request id, tokens redacted (eventops.logs).
+accesslog = None
 errorlog = "-"
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
 # gunicorn's own files (sockets, heartbeat files); the hook below covers what the application writes.
