@@ -7,7 +7,7 @@ from pathlib import Path
 from flask import Flask
 from spectree import SpecTree
 
-from eventops import db, health, i18n, logs, openapi, problems, service_auth
+from eventops import db, health, i18n, input_guard, logs, openapi, problems, service_auth
 from eventops.config import Settings
 
 
@@ -27,6 +27,7 @@ def create_service_app(
     problems.register(app)
     db.init_app(app, settings.database_url)
     service_auth.protect_api(app)
+    input_guard.register(app, spec)  # after the token check: a stranger learns nothing of the rules
     health.register(app, {"database": health.database_check, **(checks or {})})
     i18n.init_app(app, Path(__file__).parent / "translations")
     for blueprint in blueprints:
