@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 
 from flask import Flask, current_app, g
@@ -32,11 +33,26 @@ def new_metadata() -> MetaData:
     return MetaData(naming_convention=NAMING_CONVENTION)
 
 
-def make_engine(url: str) -> Engine:
+#: SQLite's `synchronous` per service. In WAL mode NORMAL can lose the last commits to a power cut (never
+#: corrupting the file); FULL syncs the journal on every commit, so a check-in the tablet was told is saved
+#: survives one. Services not named here keep NORMAL. (PostgreSQL commits durably in any case.)
+SQLITE_SYNCHRONOUS = {"certificates": "FULL"}
+_SYNCHRONOUS_LEVELS = ("OFF", "NORMAL", "FULL", "EXTRA")
+
+
+def sqlite_synchronous(service: str | None) -> str:
+    return SQLITE_SYNCHRONOUS.get(service or "", "NORMAL")
+
+
+def make_engine(url: str, *, synchronous: str = "NORMAL") -> Engine:
     if url.startswith("sqlite"):
+        if synchronous not in _SYNCHRONOUS_LEVELS:
+            raise ValueError(
+                f"PRAGMA synchronous={synchronous!r}: not one of {', '.join(_SYNCHRONOUS_LEVELS)}"
+            )
         _private_sqlite_file(url)
         engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
-        event.listen(engine, "connect", _tune_sqlite)
+        event.listen(engine, "connect", partial(_tune_sqlite, synchronous=synchronous))
         return engine
     return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
 
@@ -52,18 +68,19 @@ def _private_sqlite_file(url: str) -> None:
         private_file(path)
 
 
-def _tune_sqlite(dbapi_connection, _record) -> None:
+def _tune_sqlite(dbapi_connection, _record, *, synchronous: str) -> None:
     # WAL lets readers work while one writer writes; foreign keys are off in SQLite unless asked.
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute(f"PRAGMA synchronous={synchronous}")
     cursor.execute("PRAGMA busy_timeout=30000")
     cursor.close()
 
 
-def init_app(app: Flask, url: str) -> None:
-    engine = make_engine(url)
+def init_app(app: Flask, url: str, *, service: str | None = None) -> None:
+    """`service` chooses the SQLite durability (SQLITE_SYNCHRONOUS)."""
+    engine = make_engine(url, synchronous=sqlite_synchronous(service))
     app.extensions["db_engine"] = engine
     app.extensions["db_sessionmaker"] = sessionmaker(engine, expire_on_commit=False)
     app.teardown_appcontext(_close_session)

@@ -25,7 +25,7 @@ def create_service_app(
     logs.configure(settings.service)
     logs.log_requests(app)
     problems.register(app)
-    db.init_app(app, settings.database_url)
+    db.init_app(app, settings.database_url, service=settings.service)
     service_auth.protect_api(app)
     input_guard.register(app, spec)  # after the token check: a stranger learns nothing of the rules
     health.register(app, {"database": health.database_check, **(checks or {})})
