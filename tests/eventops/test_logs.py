@@ -98,7 +98,8 @@ def _nginx_redactions() -> dict[str, tuple[re.Pattern, str]]:
     """nginx.conf's maps, as Python regular expressions: variable -> (pattern, replacement)."""
     conf = (REPO_ROOT / "deploy" / "nginx.conf").read_text()
     maps = {}
-    for source, target, body in re.findall(r"^map (\$\w+) (\$\w+) \{\n(.*?)\n\}", conf, re.DOTALL | re.MULTILINE):
+    blocks = re.findall(r"^map (\$\w+) (\$\w+) \{\n(.*?)\n\}", conf, re.DOTALL | re.MULTILINE)
+    for source, target, body in blocks:
         pattern, replacement = re.search(r'"~(.+?)"\s+"(.+?)";', body).groups()
         python_pattern = pattern.replace("(?<", "(?P<")
         python_replacement = re.sub(r"\$\{(\w+)\}", r"\\g<\1>", replacement)
