@@ -1,7 +1,9 @@
 # EventOps developer commands (Debian 12; scripts/setup.sh installs what is missing).
 #
 #   make run      start the whole system with demo data on http://127.0.0.1:8000 (Ctrl-C stops it)
-#   make test     run every test; narrow it with PYTEST_ARGS, e.g. make test PYTEST_ARGS="-x -k regions"
+#   make test     lint, then every test; narrow the tests with PYTEST_ARGS, e.g. PYTEST_ARGS="-x -k regions"
+#   make lint     ruff (lint and format check) and the import contracts between web, services and eventops
+#   make fmt      format the code and apply ruff's safe fixes
 #   make bench    run the benchmarks: one JSON object per line {"bench": ..., "value": ..., "unit": ...}
 #   make migrate  upgrade every database to the newest schema
 #   make setup    install system packages, the Python venv, browser libraries, translations
@@ -12,11 +14,14 @@
 SHELL := /bin/bash
 PYTHON := .venv/bin/python
 PYTEST_ARGS ?=
+# This checkout's own code first, also when its .venv's editable install points at another checkout
+# (git worktrees sharing one venv): lint-imports and the tests must look at the code they are run in.
+export PYTHONPATH := $(CURDIR)$(if $(PYTHONPATH),:$(PYTHONPATH))
 
-.PHONY: help setup run test bench migrate translations lock clean
+.PHONY: help setup run test lint fmt bench migrate translations lock clean
 
 help:
-	@sed -n '3,10s/^# \{0,1\}//p' $(firstword $(MAKEFILE_LIST))
+	@sed -n '3,12s/^# \{0,1\}//p' $(firstword $(MAKEFILE_LIST))
 
 setup:
 	@bash scripts/setup.sh
@@ -24,8 +29,27 @@ setup:
 run: setup
 	$(PYTHON) scripts/run_local.py
 
+# Lint and tests both run (a lint slip should not hide a failing test); either failing fails the target.
 test: setup
-	$(PYTHON) -m pytest $(PYTEST_ARGS)
+	@lint=0; tests=0; \
+	$(MAKE) --no-print-directory -o setup lint || lint=$$?; \
+	$(PYTHON) -m pytest $(PYTEST_ARGS) || tests=$$?; \
+	if ((lint)); then echo "test: lint failed (see above; make fmt fixes formatting)" >&2; fi; \
+	if ((tests)); then exit $$tests; fi; \
+	exit $$lint
+
+# All three checks run and each one's findings are shown, even when an earlier one fails.
+lint: setup
+	@status=0; \
+	echo "lint: ruff check"; .venv/bin/ruff check . || status=1; \
+	echo "lint: ruff format --check"; .venv/bin/ruff format --check . || status=1; \
+	echo "lint: import contracts"; .venv/bin/lint-imports || status=1; \
+	exit $$status
+
+# Fixes first (import order, pyupgrade), then the formatter, which has the last word on layout.
+fmt: setup
+	.venv/bin/ruff check --fix --exit-zero .
+	.venv/bin/ruff format .
 
 bench: setup
 	@$(PYTHON) -m bench

@@ -1,4 +1,5 @@
 """Operator commands: `python -m eventops.cli migrate`, `... revision SERVICE -m MSG`."""
+
 from __future__ import annotations
 
 import argparse

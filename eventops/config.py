@@ -6,47 +6,90 @@ configuration table. Nothing else in the code calls `os.environ`.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
+import tempfile
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from eventops.files import private_directory
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
 DEFAULT_PORTS = {"web": 8000, "registration": 5001, "certificates": 5002, "feedback": 5003}
 SERVICES = ("registration", "certificates", "feedback")
 DEFAULT_PUBLIC_URL = f"http://127.0.0.1:{DEFAULT_PORTS['web']}"
+#: where `make run` starts its embedded Redis when REDIS_URL is not set
+DEFAULT_EMBEDDED_REDIS_PORT = 6390
 
 _TRUE = ("1", "true", "yes", "on")
 
 
-def var_dir() -> Path:
-    path = Path(os.environ.get("EVENTOPS_VAR_DIR", REPO_ROOT / "var"))
-    path.mkdir(parents=True, exist_ok=True)
-    return path
+def var_dir(env: Mapping[str, str] | None = None) -> Path:
+    """Local databases, secrets, uploads and PDFs: a folder only the processes' owner can open."""
+    env = os.environ if env is None else env
+    return private_directory(Path(env.get("EVENTOPS_VAR_DIR") or REPO_ROOT / "var"))
 
 
-def secret_from_file(name: str) -> str:
+#: the shortest secret a process accepts (a generated one has 43 characters)
+MIN_SECRET_LENGTH = 32
+
+
+class InsecureSecret(ValueError):
+    """A secret is empty or too short to protect anything: the process refuses to start with it."""
+
+
+def check_secret(name: str, value: str) -> str:
+    if len(value) < MIN_SECRET_LENGTH:
+        raise InsecureSecret(
+            f"{name} is {'empty' if not value else f'{len(value)} characters long'}: "
+            f"at least {MIN_SECRET_LENGTH} are needed"
+        )
+    return value
+
+
+def secret_from_file(name: str, env: Mapping[str, str] | None = None) -> str:
     """A random secret kept in var/ so that every local process shares it; created once, never in git."""
-    path = var_dir() / name
+    path = var_dir(env) / name
+    if not path.exists():
+        _create_secret(path)
+    secret = path.read_text().strip()
+    check_secret(f"{path} (delete it to have a new one made, or set {name.upper()})", secret)
+    return secret
+
+
+def _create_secret(path: Path) -> None:
+    """Writes the secret whole into a temporary file, then links it into place: a process starting at the
+    same moment sees no file or the complete secret, never an empty one. A link (a rename that does not
+    replace) keeps the secret of whichever process came first, so all of them share one."""
+    fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")  # created 0600
     try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        return path.read_text().strip()
-    with os.fdopen(fd, "w") as f:
-        f.write(secrets.token_urlsafe(32))
-    return path.read_text().strip()
+        with os.fdopen(fd, "w") as file:
+            file.write(secrets.token_urlsafe(32))
+            file.flush()
+            os.fsync(file.fileno())
+        with contextlib.suppress(FileExistsError):  # another process was first: its secret is the one
+            os.link(temporary, path)
+    finally:
+        os.unlink(temporary)
 
 
-def service_url(name: str) -> str:
+def service_url(name: str, env: Mapping[str, str] | None = None) -> str:
+    env = os.environ if env is None else env
     default = f"http://127.0.0.1:{DEFAULT_PORTS[name]}"
-    return os.environ.get(f"{name.upper()}_URL", default).rstrip("/")
+    return (env.get(f"{name.upper()}_URL") or default).rstrip("/")
 
 
 def _flag(value: str | None, default: bool) -> bool:
     if value is None or value.strip() == "":
         return default
     return value.strip().lower() in _TRUE
+
+
+def _names(value: str | None) -> frozenset[str]:
+    return frozenset(name.strip() for name in (value or "").split(",") if name.strip())
 
 
 @dataclass(frozen=True)
@@ -76,27 +119,46 @@ class Settings:
     proxy_hops: int = 0
     #: the address the HTTP processes listen on
     bind_host: str = "127.0.0.1"
+    #: the port each HTTP process listens on (`make run`; under gunicorn its --bind says it)
+    ports: dict[str, int] = field(default_factory=lambda: dict(DEFAULT_PORTS))
+    #: `make run` only: the port of the embedded Redis it starts when REDIS_URL is not set
+    embedded_redis_port: int = DEFAULT_EMBEDDED_REDIS_PORT
+    #: `make run` only: processes not to start (web, registration, certificates, feedback, worker, redis)
+    skip_processes: frozenset[str] = frozenset()
+    #: `make run` only: load the demo course and the demo staff accounts
+    load_demo: bool = True
+
+    def __post_init__(self) -> None:
+        check_secret("SERVICE_TOKEN (the service token)", self.service_token)
+        check_secret("SECRET_KEY (the session key)", self.secret_key)
 
     @classmethod
-    def from_env(cls, service: str, **overrides) -> Settings:
-        env = os.environ
+    def from_env(cls, service: str, env: Mapping[str, str] | None = None, **overrides) -> Settings:
+        """`env` defaults to the process's environment; tests pass a mapping of their own."""
+        env = os.environ if env is None else env
         values = dict(
             service=service,
             database_url=(
                 env.get(f"{service.upper()}_DATABASE_URL")
                 or env.get("DATABASE_URL")
-                or f"sqlite:///{var_dir() / (service + '.db')}"
+                or f"sqlite:///{var_dir(env) / (service + '.db')}"
             ),
             redis_url=env.get("REDIS_URL") or None,
-            service_token=env.get("SERVICE_TOKEN") or secret_from_file("service_token"),
-            secret_key=env.get("SECRET_KEY") or secret_from_file("secret_key"),
-            storage_dir=Path(env.get("STORAGE_DIR", var_dir() / "storage")),
+            service_token=env.get("SERVICE_TOKEN") or secret_from_file("service_token", env),
+            secret_key=env.get("SECRET_KEY") or secret_from_file("secret_key", env),
+            storage_dir=Path(env.get("STORAGE_DIR") or var_dir(env) / "storage"),
             public_url=(env.get("PUBLIC_URL") or DEFAULT_PUBLIC_URL).rstrip("/"),
-            service_urls={name: service_url(name) for name in SERVICES},
+            service_urls={name: service_url(name, env) for name in SERVICES},
             session_cookie_secure=_flag(env.get("SESSION_COOKIE_SECURE"), False),
             ratelimit_enabled=_flag(env.get("RATELIMIT_ENABLED"), True),
             proxy_hops=int(env.get("PROXY_HOPS") or 0),
             bind_host=env.get("BIND_HOST") or "127.0.0.1",
+            ports={
+                name: int(env.get(f"{name.upper()}_PORT") or port) for name, port in DEFAULT_PORTS.items()
+            },
+            embedded_redis_port=int(env.get("EMBEDDED_REDIS_PORT") or DEFAULT_EMBEDDED_REDIS_PORT),
+            skip_processes=_names(env.get("EVENTOPS_SKIP")),
+            load_demo=not _flag(env.get("EVENTOPS_NO_DEMO"), False),
         )
         values.update(overrides)
         return cls(**values)

@@ -1,4 +1,5 @@
 """GET /healthz: {"status": "ok", ...}, or 503 when a dependency the process cannot work without is down."""
+
 from __future__ import annotations
 
 import time
@@ -30,6 +31,10 @@ def register(app: Flask, checks: dict[str, Check]) -> None:
             except Exception as exc:  # any failure of a dependency means "down", with the reason
                 healthy = False
                 results[name] = f"down: {type(exc).__name__}: {exc}"[:300]
-        body = {"status": "ok" if healthy else "down", "service": app.name,
-                "checks": results, "uptime_s": round(time.time() - started)}
+        body = {
+            "status": "ok" if healthy else "down",
+            "service": app.name,
+            "checks": results,
+            "uptime_s": round(time.time() - started),
+        }
         return jsonify(body), 200 if healthy else 503

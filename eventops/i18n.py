@@ -1,4 +1,5 @@
 """Russian first, English available: locale selection shared by the gateway and the services."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -24,6 +25,10 @@ def service_locale() -> str:
 
 
 def init_app(app: Flask, translations_dir: Path, *, gateway: bool = False) -> Babel:
-    return Babel(app, locale_selector=gateway_locale if gateway else service_locale,
-                 default_locale=DEFAULT_LOCALE, default_timezone=TIMEZONE,
-                 default_translation_directories=str(translations_dir))
+    return Babel(
+        app,
+        locale_selector=gateway_locale if gateway else service_locale,
+        default_locale=DEFAULT_LOCALE,
+        default_timezone=TIMEZONE,
+        default_translation_directories=str(translations_dir),
+    )

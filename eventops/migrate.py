@@ -1,5 +1,6 @@
 """Alembic, driven from code: every service keeps its own migrations and its own version table,
 so services can share one database server (or even one database) without stepping on each other."""
+
 from __future__ import annotations
 
 from pathlib import Path

@@ -1,4 +1,5 @@
 """OpenAPI for every service API (spectree, pydantic models), with validation errors as problem+json."""
+
 from __future__ import annotations
 
 from flask import Flask, jsonify

@@ -1,4 +1,5 @@
 """The common frame of a service process; each service adds its own blueprints and checks."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -6,12 +7,13 @@ from pathlib import Path
 from flask import Flask
 from spectree import SpecTree
 
-from eventops import db, health, i18n, logs, openapi, problems, service_auth
+from eventops import db, health, i18n, input_guard, logs, openapi, problems, service_auth
 from eventops.config import Settings
 
 
-def create_service_app(settings: Settings, spec: SpecTree, blueprints: list,
-                       checks: dict[str, health.Check] | None = None) -> Flask:
+def create_service_app(
+    settings: Settings, spec: SpecTree, blueprints: list, checks: dict[str, health.Check] | None = None
+) -> Flask:
     app = Flask(settings.service)
     app.config.update(
         SETTINGS=settings,
@@ -23,8 +25,9 @@ def create_service_app(settings: Settings, spec: SpecTree, blueprints: list,
     logs.configure(settings.service)
     logs.log_requests(app)
     problems.register(app)
-    db.init_app(app, settings.database_url)
+    db.init_app(app, settings.database_url, service=settings.service)
     service_auth.protect_api(app)
+    input_guard.register(app, spec)  # after the token check: a stranger learns nothing of the rules
     health.register(app, {"database": health.database_check, **(checks or {})})
     i18n.init_app(app, Path(__file__).parent / "translations")
     for blueprint in blueprints:

@@ -4,13 +4,11 @@ Migrates every database, starts the gateway, the three services, the certificate
 embedded Redis unless REDIS_URL is set) under honcho, waits until every /healthz answers, loads the
 demo course and the demo staff accounts, and prints where to log in. Ctrl-C stops everything.
 
-Environment:
-    BIND_HOST            address the HTTP processes listen on (default 127.0.0.1)
-    <NAME>_PORT          port of web, registration, certificates, feedback (defaults: eventops.config)
-    REDIS_URL            a Redis to use; when unset, an embedded one runs on EMBEDDED_REDIS_PORT (6390)
-    EVENTOPS_SKIP        comma-separated processes not to start, e.g. "worker" or "web"
-    EVENTOPS_NO_DEMO     set to 1 to start without loading the demo data
+Its settings come from eventops.config.Settings like every process's (the README's configuration table):
+BIND_HOST, <NAME>_PORT, REDIS_URL (when unset, an embedded Redis runs on EMBEDDED_REDIS_PORT),
+EVENTOPS_SKIP (processes not to start, e.g. "worker,web") and EVENTOPS_NO_DEMO.
 """
+
 from __future__ import annotations
 
 import os
@@ -26,7 +24,8 @@ from pathlib import Path
 import requests
 from honcho.manager import Manager
 
-from eventops.config import DEFAULT_PORTS
+from eventops.config import Settings
+from eventops.files import restrict_umask
 from eventops.queue import embedded_server_command
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -65,47 +64,58 @@ def port_is_free(host: str, port: int) -> bool:
     return True
 
 
-def plan() -> tuple[dict[str, str], dict[str, list[str]], dict[str, str]]:
+def plan(
+    settings: Settings, base_env: dict[str, str]
+) -> tuple[dict[str, str], dict[str, list[str]], dict[str, str]]:
     """The environment shared by every process, the processes' commands, and the health URLs."""
-    env = os.environ.copy()
+    env = dict(base_env)
     env["PYTHONUNBUFFERED"] = "1"
-    bind_host = env.get("BIND_HOST", "127.0.0.1")
-    host = url_host(bind_host)
-    skip = {name.strip() for name in env.get("EVENTOPS_SKIP", "").split(",") if name.strip()}
-
-    ports = {name: int(env.get(f"{name.upper()}_PORT", port)) for name, port in DEFAULT_PORTS.items()}
-    for name, port in ports.items():
+    host = url_host(settings.bind_host)
+    # The children find each other at the addresses this launcher chose for them.
+    for name, port in settings.ports.items():
         env[f"{name.upper()}_URL"] = f"http://{host}:{port}"
 
     commands: dict[str, list[str]] = {}
-    if not env.get("REDIS_URL"):
-        redis_port = int(env.get("EMBEDDED_REDIS_PORT", "6390"))
-        env["REDIS_URL"] = f"redis://127.0.0.1:{redis_port}/0"
-        commands["redis"] = embedded_server_command(redis_port)
+    if not settings.redis_url:
+        env["REDIS_URL"] = f"redis://127.0.0.1:{settings.embedded_redis_port}/0"
+        commands["redis"] = embedded_server_command(settings.embedded_redis_port)
     for name, app in APPS.items():
-        commands[name] = [PYTHON, "-m", "flask", "--app", app, "run", "--no-reload", "--no-debugger",
-                          "--host", bind_host, "--port", str(ports[name])]
+        commands[name] = [
+            PYTHON,
+            "-m",
+            "flask",
+            "--app",
+            app,
+            "run",
+            "--no-reload",
+            "--no-debugger",
+            "--host",
+            settings.bind_host,
+            "--port",
+            str(settings.ports[name]),
+        ]
     commands["worker"] = [PYTHON, "-m", "services.certificates.worker"]
 
-    unknown = skip - commands.keys()
+    unknown = settings.skip_processes - commands.keys()
     if unknown:
-        raise SystemExit(f"run: EVENTOPS_SKIP names unknown processes: {', '.join(sorted(unknown))} "
-                         f"(known: {', '.join(commands)})")
-    commands = {name: command for name, command in commands.items() if name not in skip}
+        raise SystemExit(
+            f"run: EVENTOPS_SKIP names unknown processes: {', '.join(sorted(unknown))} "
+            f"(known: {', '.join(commands)})"
+        )
+    commands = {name: command for name, command in commands.items() if name not in settings.skip_processes}
     health = {name: f"{env[f'{name.upper()}_URL']}/healthz" for name in APPS if name in commands}
     return env, commands, health
 
 
-def check_ports(env: dict[str, str], commands: dict[str, list[str]]) -> None:
-    bind_host = env.get("BIND_HOST", "127.0.0.1")
+def check_ports(settings: Settings, env: dict[str, str], commands: dict[str, list[str]]) -> None:
     busy = []
     for name in APPS:
         if name in commands:
-            port = int(env[f"{name.upper()}_URL"].rsplit(":", 1)[1])
-            if not port_is_free(bind_host, port):
-                busy.append(f"{name} ({bind_host}:{port})")
+            port = settings.ports[name]
+            if not port_is_free(settings.bind_host, port):
+                busy.append(f"{name} ({settings.bind_host}:{port})")
     if "redis" in commands:
-        port = int(env["REDIS_URL"].rsplit(":", 1)[1].split("/")[0])
+        port = settings.embedded_redis_port
         if not port_is_free("127.0.0.1", port):
             busy.append(f"redis (127.0.0.1:{port}; set EMBEDDED_REDIS_PORT or REDIS_URL)")
     if busy:
@@ -138,7 +148,8 @@ def wait_until_healthy(health: dict[str, str], stop: threading.Event) -> list[st
         if pending:
             stop.wait(0.5)
     for name in pending:
-        say(f"{name} is not healthy after {HEALTH_TIMEOUT_S} s at {health[name]}: {last.get(name, 'no answer')}")
+        reason = last.get(name, "no answer")
+        say(f"{name} is not healthy after {HEALTH_TIMEOUT_S} s at {health[name]}: {reason}")
     return list(pending)
 
 
@@ -165,7 +176,9 @@ def banner(headline: str, logins: list[tuple[str, str, str]], problems: list[str
     if logins:
         lines.append("Demo logins:")
         width = max(len(login) for login, _, _ in logins)
-        lines += [f"  {login.ljust(width)}  password: {password}  ({role})" for login, password, role in logins]
+        lines += [
+            f"  {login.ljust(width)}  password: {password}  ({role})" for login, password, role in logins
+        ]
     else:
         lines.append("No demo logins (see the messages above).")
     if problems:
@@ -176,13 +189,15 @@ def banner(headline: str, logins: list[tuple[str, str, str]], problems: list[str
     return "\n".join([rule, *[f"| {line.ljust(width)} |" for line in lines], rule]) + "\n"
 
 
-def after_start(env: dict[str, str], health: dict[str, str], stop: threading.Event) -> None:
+def after_start(
+    settings: Settings, env: dict[str, str], health: dict[str, str], stop: threading.Event
+) -> None:
     unhealthy = wait_until_healthy(health, stop)
     if stop.is_set():
         return
     problems = [f"{name} is not healthy: see its log above" for name in unhealthy]
 
-    if env.get("EVENTOPS_NO_DEMO"):
+    if not settings.load_demo:
         say("EVENTOPS_NO_DEMO is set: no demo data loaded")
     elif {"registration", "feedback"} & set(unhealthy) or not {"registration", "feedback"} <= health.keys():
         problems.append("demo data not loaded: registration and feedback must both be up")
@@ -196,7 +211,7 @@ def after_start(env: dict[str, str], health: dict[str, str], stop: threading.Eve
                 say(line)
 
     logins = []
-    if not env.get("EVENTOPS_NO_DEMO"):
+    if settings.load_demo:
         output = run_step("creating the demo staff", [PYTHON, "-m", "web.cli", "create-demo-staff"], env)
         if output is None:
             problems.append("demo staff not created: see the messages above")
@@ -207,16 +222,23 @@ def after_start(env: dict[str, str], health: dict[str, str], stop: threading.Eve
 
     if stop.is_set():
         return
-    headline = (f"EventOps is running: {env['WEB_URL']}" if "web" in health
-                else "EventOps is running without the web gateway (EVENTOPS_SKIP)")
+    headline = (
+        f"EventOps is running: {env['WEB_URL']}"
+        if "web" in health
+        else "EventOps is running without the web gateway (EVENTOPS_SKIP)"
+    )
     sys.stdout.write("\n" + banner(headline, logins, problems) + "\n")
     sys.stdout.flush()
 
 
 def main() -> int:
     os.chdir(ROOT)
-    env, commands, health = plan()
-    check_ports(env, commands)
+    # Every process started from here (and what they write under var/) is for this user only.
+    restrict_umask()
+    # Read once here, before any child starts: this also creates var/ and its secrets for all of them.
+    settings = Settings.from_env("web")
+    env, commands, health = plan(settings, os.environ.copy())
+    check_ports(settings, env, commands)
     migrate(env)
 
     manager = Manager()
@@ -225,7 +247,7 @@ def main() -> int:
 
     stop = threading.Event()
     # Started after a short pause so that honcho forks its children before this thread does anything.
-    helper = threading.Timer(1.0, after_start, args=(env, health, stop))
+    helper = threading.Timer(1.0, after_start, args=(settings, env, health, stop))
     helper.daemon = True
     helper.start()
     try:

@@ -2,6 +2,7 @@
 
 Every test that takes `db_backend` runs twice, on SQLite and on PostgreSQL.
 """
+
 from __future__ import annotations
 
 import os
@@ -22,23 +23,32 @@ from werkzeug.serving import make_server
 os.environ["EVENTOPS_VAR_DIR"] = tempfile.mkdtemp(prefix="eventops-test-var-")
 os.environ.setdefault("RATELIMIT_ENABLED", "true")
 
-from eventops.config import Settings  # noqa: E402
-from eventops.migrate import upgrade  # noqa: E402
+from eventops.config import Settings
+from eventops.migrate import upgrade
 
 SERVICE_TOKEN = "test-service-token-" + uuid.uuid4().hex
-POSTGRES_ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+POSTGRES_ADMIN_URL = os.environ.get(
+    "TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+)
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 SERVICES = ("registration", "certificates", "feedback", "web")
 
 
 def make_settings(service: str, database_url: str, storage_dir: Path, **overrides) -> Settings:
-    values = dict(service=service, database_url=database_url, redis_url=REDIS_URL,
-                  service_token=SERVICE_TOKEN, secret_key="test-secret-" + uuid.uuid4().hex,
-                  storage_dir=storage_dir, testing=True)
+    values = dict(
+        service=service,
+        database_url=database_url,
+        redis_url=REDIS_URL,
+        service_token=SERVICE_TOKEN,
+        secret_key="test-secret-" + uuid.uuid4().hex,
+        storage_dir=storage_dir,
+        testing=True,
+    )
     return Settings(**{**values, **overrides})
 
 
 # --- databases -------------------------------------------------------------------------------
+
 
 @pytest.fixture(scope="session")
 def postgres_database() -> Iterator[str]:
@@ -48,7 +58,7 @@ def postgres_database() -> Iterator[str]:
     try:
         with admin.connect() as connection:
             connection.execute(text(f'CREATE DATABASE "{name}"'))
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         pytest.fail(f"PostgreSQL is needed at {POSTGRES_ADMIN_URL} (set TEST_POSTGRES_URL): {exc}")
     url = make_url(POSTGRES_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
     for service in SERVICES:
@@ -99,6 +109,7 @@ def database_url(db_backend, request, tmp_path) -> Iterator[str]:
 
 # --- Redis -----------------------------------------------------------------------------------
 
+
 @pytest.fixture
 def redis_connection():
     import redis
@@ -115,9 +126,11 @@ def redis_connection():
 
 # --- apps and live servers -------------------------------------------------------------------
 
+
 def create_service_app(service: str, settings: Settings):
     if service == "web":
         from web.app import create_app
+
         return create_app(settings)
     import importlib
 
@@ -129,7 +142,9 @@ def app_factory(database_url, tmp_path):
     """Builds one service's Flask app on the test database."""
 
     def build(service: str, **overrides):
-        return create_service_app(service, make_settings(service, database_url, tmp_path / "storage", **overrides))
+        return create_service_app(
+            service, make_settings(service, database_url, tmp_path / "storage", **overrides)
+        )
 
     return build
 
@@ -181,8 +196,10 @@ def live_system(database_url, tmp_path) -> Iterator[LiveSystem]:
     from web.app import create_app as create_web_app
 
     # Rate-limit counters in memory: other test runs on this machine flush the shared test Redis.
-    web_app = create_web_app(make_settings("web", database_url, storage, redis_url=None),
-                             service_urls={k: v for k, v in system.urls.items()})
+    web_app = create_web_app(
+        make_settings("web", database_url, storage, redis_url=None),
+        service_urls=dict(system.urls),
+    )
     system.apps["web"] = web_app
     from web.limits import limiter
 
@@ -209,8 +226,14 @@ def staff_factory(database_url):
     def create(role: str = "organiser", username: str | None = None, password: str = "correct horse 42"):
         username = username or f"{role}-{uuid.uuid4().hex[:6]}"
         with Session(engine) as session:
-            session.add(StaffAccount(username=username, full_name=f"Тест {role}", role=Role(role),
-                                     password_hash=hash_password(password)))
+            session.add(
+                StaffAccount(
+                    username=username,
+                    full_name=f"Тест {role}",
+                    role=Role(role),
+                    password_hash=hash_password(password),
+                )
+            )
             session.commit()
         return username, password
 
