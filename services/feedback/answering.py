@@ -330,6 +330,8 @@ def _set_respondent(
     organisation = (respondent.organisation or "").strip() or None
     if (region, organisation) != (response.region_code, response.organisation):
         response.region_code, response.organisation = region, organisation
+        if response.submitted_at is None:
+            return  # a draft has no answer rows yet: they take the snapshot when written
         # The answers carry the same snapshot, so that results need no join.
         session.execute(
             update(Answer)
