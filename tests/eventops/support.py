@@ -187,12 +187,18 @@ def problem_shape_errors(response) -> list[str]:
     return wrong
 
 
+QUOTED = re.compile(r"'[^']*'|«[^»]*»|\"[^\"]*\"")
+
+
 def wording_errors(body: dict, language: str) -> list[str]:
     """Texts for a person (the detail, each field's message) that are not in the language asked for."""
     texts = [("detail", body.get("detail"))]
     texts += [(f"errors[{e.get('field')}].message", e.get("message")) for e in body.get("errors") or []]
     wrong = []
     for where, text in texts:
+        if isinstance(text, str):
+            # Quoted values are data, not wording: an English message may list the allowed value «ПК».
+            text = QUOTED.sub("", text)
         if not isinstance(text, str) or not text.strip():
             wrong.append(f"{where} is missing")
         elif language == "ru" and not CYRILLIC.search(text):
