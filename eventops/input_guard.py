@@ -244,12 +244,13 @@ def _value_errors(value, path: tuple) -> Iterator[dict]:
 
 
 def _form_errors(form_request: Request) -> Iterator[dict]:
+    # A multipart part may come without a name (None): it is nobody's field, but it is checked all the same.
     for name, values in form_request.form.lists():
-        if FORBIDDEN_CHARACTER.search(name) or any(FORBIDDEN_CHARACTER.search(v) for v in values):
-            yield _forbidden_character(_printable(name))
+        if FORBIDDEN_CHARACTER.search(name or "") or any(FORBIDDEN_CHARACTER.search(v) for v in values):
+            yield _forbidden_character(_printable(name or "") or "form")
     for name, uploads in form_request.files.lists():
         if any(FORBIDDEN_CHARACTER.search(upload.filename or "") for upload in uploads):
-            yield _forbidden_character(_printable(name))
+            yield _forbidden_character(_printable(name or "") or "form")
 
 
 def _field(path: tuple) -> str:

@@ -233,6 +233,21 @@ def test_a_form_field_or_file_name_with_a_control_character_is_refused(client):
     refused(upload(filename="list\x00.xlsx"), 422, "file")
 
 
+@pytest.mark.parametrize(("text", "status"), [("a nameless part", 200), ("a nameless\x00part", 422)])
+def test_a_multipart_part_without_a_name_is_checked_too(client, text, status):
+    body = (
+        "--b\r\nContent-Disposition: form-data\r\n\r\n" + text + "\r\n"
+        '--b\r\nContent-Disposition: form-data; name="file"; filename="a.csv"\r\n\r\nx;y\r\n--b--\r\n'
+    )
+    response = client.post(
+        "/api/v1/uploads", data=body.encode(), content_type="multipart/form-data; boundary=b"
+    )
+    if status == 200:
+        assert response.status_code == 200, response.get_data(as_text=True)
+    else:
+        refused(response, 422, "form")
+
+
 def test_nothing_reaches_the_guard_without_a_service_token(client):
     client.environ_base.pop("HTTP_AUTHORIZATION")
     refused(client.get("/api/v1/codes/AB%00CD"), 401)
