@@ -43,9 +43,10 @@ STALE_AFTER = 60.0
 def worker_is_alive(connection: Redis, worker_name: str, stale_after: float = STALE_AFTER) -> bool:
     """Whether the worker that started a job can still finish it.
 
-    On this machine its process is asked directly (a pid that is gone or a zombie is dead); elsewhere, its
-    registration must still exist, not be marked dead, and have a recent heartbeat (a busy worker beats
-    every few seconds while its horse works).
+    Its registration must exist, not be marked dead, and carry a recent heartbeat (a busy worker beats
+    every few seconds while its horse works). On this machine its process is also asked directly, which
+    finds a SIGKILLed worker at once; a pid that is our own belongs to an earlier life of this process
+    (a restarted container), since a worker looking for abandoned jobs has none of its own running.
     """
     if not worker_name:
         return False
@@ -53,7 +54,9 @@ def worker_is_alive(connection: Redis, worker_name: str, stale_after: float = ST
     if not data or "death" in data:
         return False
     if data.get("hostname") == socket.gethostname() and data.get("pid"):
-        return _process_alive(int(data["pid"]))
+        pid = int(data["pid"])
+        if pid == os.getpid() or not _process_alive(pid):
+            return False
     try:
         last = datetime.fromisoformat(data["last_heartbeat"].replace("Z", "+00:00"))
     except (KeyError, ValueError):
