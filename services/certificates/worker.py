@@ -139,9 +139,15 @@ class CertificateWorker(Worker):
             # A job taken off the queue by a worker that died before starting it waits in RQ's
             # intermediate queue; RQ treats one seen there twice a minute apart as failed (and retries it).
             queue.intermediate_queue.cleanup(self, queue)
-        # The scheduler's lock may have belonged to a worker that was killed: take it over once it expires.
-        if self.scheduler and (not self.scheduler._process or not self.scheduler._process.is_alive()):
-            self.scheduler.acquire_locks(auto_start=True)
+        # The scheduler's lock may have belonged to a worker that was killed: take it over once it expires
+        # (not while stopping: a scheduler started now would outlive this worker).
+        scheduler = self.scheduler
+        if (
+            scheduler
+            and not self._stop_requested
+            and (not scheduler._process or not scheduler._process.is_alive())
+        ):
+            scheduler.acquire_locks(auto_start=True)
         if self.last_cleaned_at is None or (
             (datetime.now(UTC) - self.last_cleaned_at).total_seconds() > self.maintenance_interval
         ):

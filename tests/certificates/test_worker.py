@@ -6,6 +6,7 @@ once), and a render that fails is brought back by the RQ scheduler after its ret
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -42,6 +43,16 @@ def start_worker(env: dict, log_path, *args: str) -> subprocess.Popen:
             stderr=log,
             start_new_session=True,
         )
+
+
+def stop_worker(process: subprocess.Popen) -> None:
+    """A warm shutdown, then nothing of its process group left behind (horse, scheduler)."""
+    process.terminate()
+    try:
+        process.wait(timeout=60)
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
 
 
 def wait_for(condition, timeout: float, what: str, process: subprocess.Popen | None = None) -> None:
@@ -115,8 +126,7 @@ def test_sigkill_mid_batch_loses_nothing_and_renders_each_once(
         )
         recovery_s = time.monotonic() - started
     finally:
-        restarted.terminate()
-        restarted.wait(timeout=30)
+        stop_worker(restarted)
 
     rendered = rendered_log_lines(log)
     taken = log.read_text().count('"certificate taken"')
@@ -160,8 +170,7 @@ def test_a_failed_render_is_retried_by_the_scheduler(database_url, redis_connect
             worker,
         )
     finally:
-        worker.terminate()
-        worker.wait(timeout=30)
+        stop_worker(worker)
     row = certificates(database_url)[certificate_id]
     assert row.error is None
     assert storage.exists(storage_dir, row.pdf_path)
