@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select, text, tuple_, update
+from sqlalchemy import and_, case, func, or_, select, text, tuple_, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -371,16 +371,25 @@ def batch_progress(db: Session, batch_id: int) -> Progress | None:
     batch = db.get(RenderBatch, batch_id)
     if batch is None:
         return None
+    # A document revoked or replaced before its PDF was made will not be rendered: it is not waited for.
+    waiting = case(
+        (
+            and_(
+                Certificate.status == CertificateStatus.pending,
+                or_(Certificate.revoked_at.is_not(None), Certificate.superseded_at.is_not(None)),
+            ),
+            "void",
+        ),
+        else_=Certificate.status,
+    )
     counts = dict(
         db.execute(
-            select(Certificate.status, func.count())
-            .where(Certificate.batch_id == batch_id)
-            .group_by(Certificate.status)
+            select(waiting, func.count()).where(Certificate.batch_id == batch_id).group_by(waiting)
         ).all()
     )
     return Progress(
         batch=batch,
-        rendered=counts.get(CertificateStatus.rendered, 0),
-        failed=counts.get(CertificateStatus.failed, 0),
-        pending=counts.get(CertificateStatus.pending, 0),
+        rendered=counts.get(CertificateStatus.rendered.value, 0),
+        failed=counts.get(CertificateStatus.failed.value, 0),
+        pending=counts.get(CertificateStatus.pending.value, 0),
     )
