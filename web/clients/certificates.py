@@ -2,8 +2,105 @@
 
 from __future__ import annotations
 
-from web.clients.base import client
+import requests
+
+from web.clients.base import ServiceError, client
 
 
 def _api():
     return client("certificates")
+
+
+# --- certificates ------------------------------------------------------------------------------
+# The organiser's certificate pages, the participant's personal page and public verification.
+# Files (PDF, ZIP, XLSX) come back as open streamed responses: the caller passes them through and
+# closes them, so a ZIP of a thousand PDFs never sits in the gateway's memory.
+
+
+def policy(event_id: int) -> dict | None:
+    """The event's certificate policy, or None while the organiser has not set one."""
+    try:
+        return _api().get(f"/api/v1/events/{event_id}/policy")
+    except ServiceError as exc:
+        if exc.status == 404:
+            return None
+        raise
+
+
+def save_policy(event_id: int, policy: dict) -> dict:
+    """Replaces the whole policy; a refusal is a ServiceError with per-field errors."""
+    return _api().request("PUT", f"/api/v1/events/{event_id}/policy", json=policy).json()
+
+
+def eligibility(event_id: int) -> dict:
+    """`{"summary": {...}, "items": [...]}`: every participant, eligible or not and why."""
+    return _api().get(f"/api/v1/events/{event_id}/eligibility")
+
+
+def set_override(event_id: int, participant_id: int, eligible: bool | None, reason: str) -> dict:
+    """Overrides the computed eligibility either way (None clears the override); the reason is kept."""
+    path = f"/api/v1/events/{event_id}/eligibility/{participant_id}/override"
+    response = _api().request("PUT", path, json={"eligible": eligible, "reason": reason})
+    return response.json() if response.content else {}
+
+
+def issue(event_id: int, statements: bool) -> dict:
+    """Issues to everyone eligible without a valid certificate (справки to the rest if asked):
+    `{"batch_id", "total"}`; the PDFs render in the background."""
+    return _api().post(f"/api/v1/events/{event_id}/issue", json={"statements": statements})
+
+
+def batch(batch_id: int) -> dict:
+    """Progress of an issue: `{"total", "rendered", "failed", "pending", "done"}`."""
+    return _api().get(f"/api/v1/batches/{batch_id}")
+
+
+def event_certificates(event_id: int) -> list[dict]:
+    return _api().get(f"/api/v1/events/{event_id}/certificates")["items"]
+
+
+def certificate(certificate_id: int) -> dict:
+    return _api().get(f"/api/v1/certificates/{certificate_id}")
+
+
+def revoke(certificate_id: int, reason: str, reason_public: bool) -> dict:
+    return _api().post(f"/api/v1/certificates/{certificate_id}/revoke",
+                       json={"reason": reason, "reason_public": reason_public})
+
+
+def reissue(certificate_id: int) -> dict:
+    """A new version with fresh data from registration; the old one becomes superseded."""
+    return _api().post(f"/api/v1/certificates/{certificate_id}/reissue")
+
+
+def certificate_pdf(certificate_id: int) -> requests.Response:
+    return _api().request("GET", f"/api/v1/certificates/{certificate_id}/pdf", stream=True)
+
+
+def certificates_zip(event_id: int) -> requests.Response:
+    return _api().request("GET", f"/api/v1/events/{event_id}/certificates.zip", stream=True)
+
+
+def frdo_xlsx(event_id: int) -> requests.Response:
+    return _api().request("GET", f"/api/v1/events/{event_id}/frdo.xlsx", stream=True)
+
+
+def participant_record(event_id: int, participant_id: int) -> dict:
+    """What the personal page shows: attendance, eligibility in words, the current certificate or None."""
+    return _api().get(f"/api/v1/events/{event_id}/participants/{participant_id}/record")
+
+
+def participant_certificate_pdf(event_id: int, participant_id: int) -> requests.Response:
+    """The participant's current valid PDF; a ServiceError 404 when there is none."""
+    path = f"/api/v1/events/{event_id}/participants/{participant_id}/certificate.pdf"
+    return _api().request("GET", path, stream=True)
+
+
+def verify(code: str) -> dict | None:
+    """What anyone may learn from a verification code, or None if no certificate has it."""
+    try:
+        return _api().get(f"/api/v1/verify/{code}")
+    except ServiceError as exc:
+        if exc.status == 404:
+            return None
+        raise

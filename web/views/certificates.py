@@ -1,0 +1,352 @@
+"""The organiser's certificate pages: the event's policy, who is eligible and why (with overrides), issuing
+with a progress bar, and the issued documents (download, ZIP, ФИС ФРДО, revoke, re-issue).
+
+Every rule lives in the certificates service: these views read a form, call one client function and show
+what comes back, the service's field errors next to the fields.
+"""
+
+from __future__ import annotations
+
+import base64
+from datetime import datetime
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import format_datetime
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
+from jinja2_fragments.flask import render_block
+from wtforms import BooleanField, IntegerField, RadioField, SelectField, StringField, TextAreaField
+from wtforms.validators import InputRequired, Length, Optional
+
+from web.auth import organisers
+from web.clients import ServiceError
+from web.clients import certificates as certificates_api
+from web.clients import registration as registration_api
+from web.downloads import pass_through
+from web.forms import show_service_errors
+
+bp = Blueprint("certificates", __name__)
+
+KIND_LABELS = {"certificate": _l("certificate of professional development"),
+               "statement": _l("statement of study")}
+VALIDITY_LABELS = {"valid": _l("valid"), "revoked": _l("revoked"), "superseded": _l("superseded")}
+RENDER_LABELS = {"pending": _l("being prepared"), "rendered": _l("ready"), "failed": _l("not prepared")}
+COMPLETION_RULES = (("hours", _l("Enough academic hours attended")), ("days", _l("Present every day")),
+                    ("both", _l("Both: enough hours and every day")))
+#: the eligibility list's filters, in the order of the tabs
+FILTERS = ("all", "eligible", "not_eligible", "issued")
+#: what the service answers when input is refused: the form is shown again with its messages
+REFUSED = (400, 409, 422)
+
+
+@bp.app_template_filter("document_kind")
+def document_kind(kind: str) -> str:
+    return str(KIND_LABELS.get(kind, kind))
+
+
+@bp.app_template_filter("validity")
+def validity(value: str) -> str:
+    return str(VALIDITY_LABELS.get(value, value))
+
+
+@bp.app_template_filter("render_state")
+def render_state(value: str) -> str:
+    return str(RENDER_LABELS.get(value, value))
+
+
+@bp.app_template_filter("moment")
+def moment(value: str | None) -> str:
+    """An ISO timestamp from a service, as a person reads it (in the event's time zone)."""
+    if not value:
+        return ""
+    return format_datetime(datetime.fromisoformat(value), "d MMM y, HH:mm")
+
+
+# --- policy ------------------------------------------------------------------------------------
+
+
+class PolicyForm(FlaskForm):
+    """The certificate policy of an event. The service checks every value (hours of a ПК programme,
+    the numbering template, the images); what it refuses lands next to the field."""
+
+    kind = SelectField(_l("Document"), choices=[("certificate", _l("Certificate of professional development (ПК)"))])
+    programme_title = StringField(_l("Programme title as printed"), validators=[InputRequired(), Length(max=500)])
+    academic_hours = IntegerField(_l("Programme hours (academic)"), validators=[InputRequired()])
+    number_template = StringField(
+        _l("Registration number template"), validators=[InputRequired(), Length(max=80)],
+        description=_l("{year} is the year of issue, {seq:04} the next number of the organisation padded to four "
+                       "digits, e.g. ПК-{year}-{seq:04}."))
+    organisation = StringField(_l("Organisation as printed"), validators=[InputRequired(), Length(max=500)])
+    organisation_key = StringField(
+        _l("Numbering book"), validators=[Length(max=100)],
+        description=_l("Events with the same book share one sequence of numbers per year."))
+    completion_rule = RadioField(_l("Who has completed the programme"), choices=COMPLETION_RULES,
+                                 default="hours")
+    min_hours_percent = IntegerField(_l("Share of the programme hours needed, %"), validators=[Optional()])
+    door_counts_sessions = BooleanField(_l("An entry at the door counts that day's sessions as attended"))
+    issue_statements = BooleanField(_l("Offer statements of study to those who did not complete"))
+    place = StringField(_l("Place of issue"), validators=[Length(max=300)])
+    signatory_name = StringField(_l("Signatory"), validators=[Length(max=300)])
+    signatory_title = StringField(_l("Signatory's position"), validators=[Length(max=300)])
+    logo = FileField(_l("Logo (PNG or JPEG, up to 1 MB)"))
+    remove_logo = BooleanField(_l("Remove the logo"))
+    signature = FileField(_l("Signature (PNG or JPEG, up to 1 MB)"))
+    remove_signature = BooleanField(_l("Remove the signature"))
+
+    IMAGES = ("logo", "signature")
+
+    def fill(self, policy: dict) -> None:
+        for name, field in self._fields.items():
+            if name in policy and name not in self.IMAGES:
+                field.data = policy[name]
+
+    def payload(self) -> dict:
+        """The whole policy as the service takes it; images as base64 (None keeps, "" removes)."""
+        skip = {"csrf_token", *self.IMAGES, *(f"remove_{image}" for image in self.IMAGES)}
+        data = {name: field.data for name, field in self._fields.items() if name not in skip}
+        for image in self.IMAGES:
+            upload = self[image].data
+            content = upload.read() if upload and getattr(upload, "filename", "") else b""
+            if content:
+                data[image] = base64.b64encode(content).decode("ascii")
+            else:
+                data[image] = "" if self[f"remove_{image}"].data else None
+        return data
+
+
+@bp.route("/events/<int:event_id>/certificates/policy", methods=["GET", "POST"])
+@organisers
+def policy(event_id: int):
+    event = registration_api.event(event_id)
+    current = certificates_api.policy(event_id)
+    form = PolicyForm()
+    if request.method == "GET":
+        form.fill(current or _new_policy(event))
+    elif form.validate_on_submit():
+        try:
+            certificates_api.save_policy(event_id, form.payload())
+        except ServiceError as exc:
+            if exc.status not in REFUSED:
+                raise
+            form.form_errors = show_service_errors(form, exc.problem)
+        else:
+            flash(_("The certificate policy has been saved."))
+            return redirect(url_for("certificates.eligibility", event_id=event_id), 303)
+    status = 422 if request.method == "POST" else 200
+    return render_template("certificates/policy.html", event=event, form=form, policy=current), status
+
+
+def _new_policy(event: dict) -> dict:
+    """What the form offers before the first save: the event's own title, hours, organiser and place."""
+    return {"kind": "certificate", "programme_title": event.get("title", ""),
+            "academic_hours": event.get("academic_hours") or None, "number_template": "ПК-{year}-{seq:04}",
+            "organisation": event.get("organiser", ""), "place": event.get("place", ""),
+            "completion_rule": "hours", "min_hours_percent": 75}
+
+
+# --- eligibility -------------------------------------------------------------------------------
+
+
+@bp.get("/events/<int:event_id>/certificates/eligibility")
+@organisers
+def eligibility(event_id: int):
+    show = request.args.get("show", "all")
+    if show not in FILTERS:
+        show = "all"
+    found = certificates_api.eligibility(event_id)
+    items = [item for item in found["items"] if _shown(item, show)]
+    context = dict(event_id=event_id, items=items, summary=found["summary"], total=len(found["items"]),
+                   show=show)
+    if request.htmx and not request.htmx.history_restore_request:
+        return render_block("certificates/eligibility.html", "list", **context)
+    return render_template("certificates/eligibility.html", event=registration_api.event(event_id),
+                           policy=certificates_api.policy(event_id), **context)
+
+
+def _shown(item: dict, show: str) -> bool:
+    issued = (item.get("certificate") or {}).get("validity") == "valid"
+    return {"all": True, "eligible": item["eligible"], "not_eligible": not item["eligible"],
+            "issued": issued}[show]
+
+
+class OverrideForm(FlaskForm):
+    #: "1" makes the participant eligible, "0" not eligible, "" goes back to what attendance says
+    eligible = RadioField(_l("Decision"), choices=[("1", _l("Eligible")), ("0", _l("Not eligible")),
+                                                   ("", _l("As attendance says"))], default="")
+    reason = TextAreaField(_l("Reason"), validators=[Length(max=500)],
+                           description=_l("Who decided and why: it is kept with the decision."))
+
+    def decision(self) -> bool | None:
+        return {"1": True, "0": False}.get(self.eligible.data)
+
+
+@bp.route("/events/<int:event_id>/certificates/eligibility/<int:participant_id>/override",
+          methods=["GET", "POST"])
+@organisers
+def override(event_id: int, participant_id: int):
+    item = _eligibility_item(event_id, participant_id)
+    form = OverrideForm()
+    if request.method == "GET":
+        form.eligible.data = "0" if item["eligible"] else "1"
+    elif form.validate_on_submit():
+        try:
+            certificates_api.set_override(event_id, participant_id, form.decision(), form.reason.data.strip())
+        except ServiceError as exc:
+            if exc.status not in REFUSED:
+                raise
+            form.form_errors = show_service_errors(form, exc.problem)
+        else:
+            if request.htmx:
+                found = certificates_api.eligibility(event_id)
+                updated = next(i for i in found["items"] if i["participant_id"] == participant_id)
+                return render_block("certificates/eligibility.html", "changed_row", event_id=event_id,
+                                    item=updated, summary=found["summary"], total=len(found["items"]))
+            flash(_("The decision has been recorded."))
+            return redirect(url_for("certificates.eligibility", event_id=event_id,
+                                    _anchor=f"participant-{participant_id}"), 303)
+    context = dict(event_id=event_id, item=item, form=form)
+    if request.htmx:
+        # htmx swaps only successful answers: a refused form comes back as 200 with its messages.
+        return render_block("certificates/eligibility.html", "override_row", **context)
+    status = 422 if request.method == "POST" else 200
+    return render_template("certificates/override.html", event=registration_api.event(event_id),
+                           **context), status
+
+
+def _eligibility_item(event_id: int, participant_id: int) -> dict:
+    found = certificates_api.eligibility(event_id)
+    item = next((i for i in found["items"] if i["participant_id"] == participant_id), None)
+    if item is None:
+        abort(404)
+    return item
+
+
+@bp.get("/events/<int:event_id>/certificates/eligibility/<int:participant_id>")
+@organisers
+def eligibility_row(event_id: int, participant_id: int):
+    """One row of the list again (the override form's «Cancel» under htmx)."""
+    return render_block("certificates/eligibility.html", "row", event_id=event_id,
+                        item=_eligibility_item(event_id, participant_id))
+
+
+# --- issuing -----------------------------------------------------------------------------------
+
+
+@bp.post("/events/<int:event_id>/certificates/issue")
+@organisers
+def issue(event_id: int):
+    statements = request.form.get("statements") == "1"
+    started = certificates_api.issue(event_id, statements)
+    if request.htmx:
+        return _progress(event_id, started["batch_id"])
+    return redirect(url_for("certificates.batch", event_id=event_id, batch_id=started["batch_id"]), 303)
+
+
+@bp.get("/events/<int:event_id>/certificates/batches/<int:batch_id>")
+@organisers
+def batch(event_id: int, batch_id: int):
+    if request.htmx:
+        return _progress(event_id, batch_id)
+    return render_template("certificates/batch.html", event=registration_api.event(event_id),
+                           batch=_batch_of(event_id, batch_id), batch_id=batch_id, event_id=event_id)
+
+
+def _progress(event_id: int, batch_id: int):
+    return render_template("certificates/_progress.html", batch=_batch_of(event_id, batch_id),
+                           batch_id=batch_id, event_id=event_id)
+
+
+def _batch_of(event_id: int, batch_id: int) -> dict:
+    progress = certificates_api.batch(batch_id)
+    if progress.get("event_id", event_id) != event_id:
+        abort(404)  # another event's batch under this event's URL
+    return progress
+
+
+# --- issued documents ----------------------------------------------------------------------------
+
+
+@bp.get("/events/<int:event_id>/certificates")
+@organisers
+def issued(event_id: int):
+    certificates = certificates_api.event_certificates(event_id)
+    running = _running_batch(certificates)
+    return render_template("certificates/issued.html", event=registration_api.event(event_id),
+                           certificates=certificates, event_id=event_id, running=running,
+                           running_batch=certificates_api.batch(running) if running else None)
+
+
+def _running_batch(certificates: list[dict]) -> int | None:
+    """The newest batch still rendering, so an organiser who left the progress bar finds it again."""
+    pending = [c["batch_id"] for c in certificates if c.get("status") == "pending" and c.get("batch_id")]
+    return max(pending) if pending else None
+
+
+def _certificate_of(event_id: int, certificate_id: int) -> dict:
+    found = certificates_api.certificate(certificate_id)
+    if found["event_id"] != event_id:
+        abort(404)  # another event's certificate under this event's URL
+    return found
+
+
+@bp.get("/events/<int:event_id>/certificates/<int:certificate_id>.pdf")
+@organisers
+def download(event_id: int, certificate_id: int):
+    found = _certificate_of(event_id, certificate_id)
+    return pass_through(certificates_api.certificate_pdf(certificate_id), f"{found['number']}.pdf")
+
+
+@bp.get("/events/<int:event_id>/certificates.zip")
+@organisers
+def download_all(event_id: int):
+    return pass_through(certificates_api.certificates_zip(event_id), f"certificates-{event_id}.zip")
+
+
+@bp.get("/events/<int:event_id>/frdo.xlsx")
+@organisers
+def frdo(event_id: int):
+    return pass_through(certificates_api.frdo_xlsx(event_id), f"frdo-{event_id}.xlsx")
+
+
+class RevokeForm(FlaskForm):
+    reason = TextAreaField(_l("Reason"), validators=[InputRequired(), Length(max=500)])
+    reason_public = BooleanField(_l("Show the reason on the verification page"))
+
+
+@bp.route("/events/<int:event_id>/certificates/<int:certificate_id>/revoke", methods=["GET", "POST"])
+@organisers
+def revoke(event_id: int, certificate_id: int):
+    found = _certificate_of(event_id, certificate_id)
+    form = RevokeForm()
+    if form.validate_on_submit():
+        try:
+            certificates_api.revoke(certificate_id, form.reason.data.strip(), form.reason_public.data)
+        except ServiceError as exc:
+            if exc.status not in REFUSED:
+                raise
+            form.form_errors = show_service_errors(form, exc.problem)
+        else:
+            flash(_("Document № %(number)s has been revoked.", number=found["number"]))
+            return redirect(url_for("certificates.issued", event_id=event_id), 303)
+    status = 422 if request.method == "POST" else 200
+    return render_template("certificates/revoke.html", event=registration_api.event(event_id),
+                           certificate=found, form=form), status
+
+
+@bp.post("/events/<int:event_id>/certificates/<int:certificate_id>/reissue")
+@organisers
+def reissue(event_id: int, certificate_id: int):
+    found = _certificate_of(event_id, certificate_id)
+    try:
+        certificates_api.reissue(certificate_id)
+    except ServiceError as exc:
+        if exc.status not in REFUSED:
+            raise
+        flash(exc.problem.get("detail") or _("The request could not be completed."))
+    else:
+        flash(_("Document № %(number)s is being issued again with the current data; the old version "
+                "is marked as superseded.", number=found["number"]))
+    return redirect(url_for("certificates.issued", event_id=event_id), 303)
+
