@@ -1,14 +1,30 @@
-"""Staff accounts: passwords (argon2id), login and logout, and who may open which page."""
+"""Staff accounts: passwords (argon2id), login and logout, and who may open which page.
+
+The policies below (`staff`, `checkin_staff`, `organisers`, `admins`) are the only place roles are named for
+access: a view is guarded by one of them, a template asks `can_organise()` / `can_manage_staff()`.
+"""
+
 from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from functools import wraps
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_wtf import FlaskForm
 from sqlalchemy import select
@@ -57,8 +73,13 @@ class StaffIdentity:
 
 
 def remember_staff(identity: StaffIdentity) -> None:
-    session["staff"] = {"id": identity.id, "username": identity.username, "full_name": identity.full_name,
-                        "role": identity.role.value, "checked": time.time()}
+    session["staff"] = {
+        "id": identity.id,
+        "username": identity.username,
+        "full_name": identity.full_name,
+        "role": identity.role.value,
+        "checked": time.time(),
+    }
 
 
 def load_staff() -> None:
@@ -82,23 +103,51 @@ def load_staff() -> None:
     remember_staff(g.staff)
 
 
-def role_required(*roles: Role):
-    """Only staff with one of `roles` (admins always) may open the page; others get 403,
-    and someone not logged in is sent to the login page."""
+class Policy:
+    """Who may open a page: staff with one of `roles` (admins always). Used as a view decorator; someone not
+    logged in is sent to the login page, someone logged in without the role gets 403."""
 
-    def decorator(view):
+    def __init__(self, *roles: Role):
+        self.roles = frozenset(roles) | {Role.admin}
+
+    def allows(self, identity: StaffIdentity | None) -> bool:
+        return identity is not None and identity.role in self.roles
+
+    def __call__(self, view):
         @wraps(view)
         def wrapped(*args, **kwargs):
             if g.staff is None:
                 return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
-            if g.staff.role is not Role.admin and g.staff.role not in roles:
+            if not self.allows(g.staff):
                 abort(403)
             return view(*args, **kwargs)
+
+        wrapped.policy = self  # lets a test list which policy guards each page
         return wrapped
-    return decorator
 
 
-login_required = role_required(*Role)
+# --- who may open what: every view uses one of these, none declares its own role set ------------
+
+#: any logged-in staff member: the start page, the event overview
+staff = Policy(*Role)
+#: the check-in screen at the door and in session rooms (organisers may check people in too)
+checkin_staff = Policy(Role.checkin, Role.organiser)
+#: everything else staff do: events, programme, participants, import, attendance, survey results, the
+#: system status page; check-in staff do not open these
+organisers = Policy(Role.organiser)
+#: staff accounts
+admins = Policy(Role.admin)
+
+
+# Templates show links and buttons only to those whom the pages behind them would let in.
+@bp.app_template_global()
+def can_organise() -> bool:
+    return organisers.allows(g.get("staff"))
+
+
+@bp.app_template_global()
+def can_manage_staff() -> bool:
+    return admins.allows(g.get("staff"))
 
 
 class LoginForm(FlaskForm):
@@ -112,8 +161,12 @@ def _login_key() -> str:
 
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit("10 per minute", methods=["POST"])  # any one address
-@limiter.limit("5 per minute;20 per hour", methods=["POST"], key_func=_login_key,
-               deduct_when=lambda response: response.status_code == 401)  # failures for one account
+@limiter.limit(
+    "5 per minute;20 per hour",
+    methods=["POST"],
+    key_func=_login_key,
+    deduct_when=lambda response: response.status_code == 401,
+)  # failures for one account
 def login():
     form = LoginForm()
     if not form.validate_on_submit():
@@ -123,11 +176,10 @@ def login():
     account = db.session().scalar(select(StaffAccount).where(StaffAccount.username == username))
     if not check_password(account, form.password.data):
         # One message for a wrong name and a wrong password: it tells nobody which accounts exist.
-        return render_template("login.html", form=form,
-                               error=_("Wrong username or password.")), 401
+        return render_template("login.html", form=form, error=_("Wrong username or password.")), 401
     if hasher.check_needs_rehash(account.password_hash):
         account.password_hash = hash_password(form.password.data)
-    account.last_login_at = datetime.now(timezone.utc)
+    account.last_login_at = datetime.now(UTC)
     db.session().commit()
     session.clear()  # nothing from before the login survives it
     session.permanent = True

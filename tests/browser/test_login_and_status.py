@@ -35,7 +35,7 @@ def test_organiser_logs_in_and_sees_every_service_up(chromium, live_system, staf
 
 
 def test_status_page_shows_a_service_going_down(chromium, live_system, staff_factory):
-    username, password = staff_factory("checkin")
+    username, password = staff_factory("organiser")
     page = chromium.new_page(viewport={"width": 1280, "height": 800})
     page.goto(live_system.web_url + "/login")
     page.get_by_label("Логин").fill(username)

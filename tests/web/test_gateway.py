@@ -74,7 +74,7 @@ def test_login_does_not_redirect_off_site(live_system, staff_factory):
 
 
 def test_language_can_be_switched_to_english(live_system, staff_factory):
-    username, password = staff_factory("checkin")
+    username, password = staff_factory("organiser")
     session = logged_in_session(live_system.web_url, username, password)
     page = session.get(f"{live_system.web_url}/status")
     session.post(f"{live_system.web_url}/language", data={"lang": "en", "csrf_token": csrf_token(page.text)})
@@ -82,7 +82,7 @@ def test_language_can_be_switched_to_english(live_system, staff_factory):
 
 
 def test_status_page_shows_every_service_and_a_down_one(live_system, staff_factory, redis_connection):
-    username, password = staff_factory("checkin")
+    username, password = staff_factory("organiser")
     session = logged_in_session(live_system.web_url, username, password)
     page = session.get(f"{live_system.web_url}/status").text
     assert page.count('class="up"') == 4  # gateway + three services

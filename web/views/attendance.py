@@ -10,13 +10,11 @@ from openpyxl import Workbook
 from openpyxl.styles import Font
 
 from eventops.spreadsheets import neutralise
-from web.auth import role_required
+from web.auth import organisers
 from web.clients import client
-from web.models import Role
 from web.views.checkin import event_days
 
 bp = Blueprint("attendance", __name__)
-organisers = role_required(Role.organiser)
 
 @bp.get("/events/<int:event_id>/attendance")
 @organisers

@@ -20,12 +20,11 @@ from sqlalchemy import select
 
 from eventops import db
 from eventops.i18n import TIMEZONE
-from web.auth import role_required
+from web.auth import checkin_staff
 from web.clients import ServiceError, ServiceUnavailable, client
-from web.models import Role, StaffAccount
+from web.models import StaffAccount
 
 bp = Blueprint("checkin", __name__)
-checkin_staff = role_required(Role.checkin, Role.organiser)
 
 #: outcomes the screen tells apart; anything else is shown as an error
 OUTCOMES = ("checked_in", "already_checked_in", "unknown_code", "cancelled", "not_on_list", "undo")

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask import Blueprint, redirect, render_template, request, session, url_for
 
-from web.auth import login_required
+from web.auth import organisers, staff
 from web.clients import ServiceUnavailable, client
 from eventops.i18n import LANGUAGES
 
@@ -11,14 +11,14 @@ bp = Blueprint("home", __name__)
 
 
 @bp.get("/")
-@login_required
+@staff
 def index():
     events = client("registration").get("/api/v1/events")["items"]
     return render_template("home.html", events=events)
 
 
 @bp.get("/events/<int:event_id>")
-@login_required
+@staff
 def event(event_id: int):
     registration = client("registration")
     event = registration.get(f"/api/v1/events/{event_id}")
@@ -32,7 +32,7 @@ def event(event_id: int):
 
 
 @bp.get("/surveys/<int:survey_id>/results")
-@login_required
+@organisers
 def survey_results(survey_id: int):
     results = client("feedback").get(f"/api/v1/surveys/{survey_id}/results")
     return render_template("survey_results.html", results=results)

@@ -21,12 +21,10 @@ from jinja2_fragments.flask import render_block
 from werkzeug.routing import BuildError
 
 from eventops.config import var_dir
-from web.auth import role_required
+from web.auth import organisers
 from web.clients import ServiceError, client
-from web.models import Role
 
 bp = Blueprint("imports", __name__)
-organiser_only = role_required(Role.organiser)
 
 MAX_UPLOAD_BYTES = 10 * 1024 * 1024
 #: what a multipart form adds around the file (boundaries, the CSRF token)
@@ -148,13 +146,13 @@ def _event(event_id: int) -> dict:
 # --- pages -------------------------------------------------------------------------------------------
 
 @bp.get("/events/<int:event_id>/import")
-@organiser_only
+@organisers
 def upload_form(event_id: int):
     return render_template("imports/upload.html", event=_event(event_id))
 
 
 @bp.post("/events/<int:event_id>/import")
-@organiser_only
+@organisers
 def upload(event_id: int):
     length = request.content_length
     if length is not None and length > MAX_UPLOAD_BYTES + FORM_OVERHEAD_BYTES:
@@ -179,13 +177,13 @@ def _too_large():
 
 
 @bp.get("/events/<int:event_id>/import/<token>")
-@organiser_only
+@organisers
 def preview(event_id: int, token: str):
     return _preview(event_id, token, mapping=None)
 
 
 @bp.post("/events/<int:event_id>/import/<token>/preview")
-@organiser_only
+@organisers
 def remap(event_id: int, token: str):
     return _preview(event_id, token, mapping=_mapping_from_form())
 
@@ -229,7 +227,7 @@ def _expired(event_id: int):
 
 
 @bp.post("/events/<int:event_id>/import/<token>/commit")
-@organiser_only
+@organisers
 def commit(event_id: int, token: str):
     upload = _load(event_id, token)
     if upload is None:
@@ -250,7 +248,7 @@ def commit(event_id: int, token: str):
 
 
 @bp.get("/events/<int:event_id>/import/done")
-@organiser_only
+@organisers
 def done(event_id: int):
     result = session.pop("import_result", None)
     if not result or result.get("event_id") != event_id:

@@ -3,19 +3,17 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import (Blueprint, Response, abort, flash, g, redirect, render_template, request,
+from flask import (Blueprint, Response, abort, flash, redirect, render_template, request,
                    stream_with_context, url_for)
 from flask_babel import gettext as _
 from jinja2_fragments.flask import render_block
 
 from services.registration.regions import all_regions  # reference data, not business data
-from web.auth import role_required, safe_next
+from web.auth import organisers, safe_next
 from web.clients import ServiceError, client
 from web.forms import STATUS_LABELS, EventForm, ParticipantForm, SessionForm, show_service_errors
-from web.models import Role
 
 bp = Blueprint("registration", __name__)
-organiser_only = role_required(Role.organiser)
 #: rows the organisers' list shows at once; active search re-renders them at every keystroke
 SEARCH_LIMIT = 50
 
@@ -29,12 +27,6 @@ def row_labels() -> dict[str, str]:
     return {"select": _("Select"), "cancel": _("Cancel registration"), "restore": _("Restore"),
             # formatted per row in the template, with the participant's name
             "confirm_cancel": _("Cancel the registration of %(name)s?")}
-
-
-@bp.app_template_global()
-def can_organise() -> bool:
-    staff = g.get("staff")
-    return staff is not None and staff.role in (Role.organiser, Role.admin)
 
 
 @bp.app_template_global()
@@ -58,7 +50,7 @@ def _submit(form, method: str, path: str) -> dict | None:
 # --- events ---------------------------------------------------------------------------------
 
 @bp.route("/events/new", methods=["GET", "POST"])
-@organiser_only
+@organisers
 def new_event():
     form = EventForm()
     if form.validate_on_submit():
@@ -70,7 +62,7 @@ def new_event():
 
 
 @bp.route("/events/<int:event_id>/edit", methods=["GET", "POST"])
-@organiser_only
+@organisers
 def edit_event(event_id: int):
     event = registration().get(f"/api/v1/events/{event_id}")
     form = EventForm(data=_event_data(event)) if request.method == "GET" else EventForm()
@@ -82,7 +74,7 @@ def edit_event(event_id: int):
 
 
 @bp.post("/events/<int:event_id>/registration-open")
-@organiser_only
+@organisers
 def toggle_registration(event_id: int):
     is_open = request.form.get("open") == "1"
     registration().request("PATCH", f"/api/v1/events/{event_id}", json={"registration_open": is_open})
@@ -98,7 +90,7 @@ def _event_data(event: dict) -> dict:
 # --- programme ------------------------------------------------------------------------------
 
 @bp.post("/events/<int:event_id>/sessions")
-@organiser_only
+@organisers
 def add_session(event_id: int):
     event = registration().get(f"/api/v1/events/{event_id}")
     form = SessionForm().for_event(event)
@@ -109,7 +101,7 @@ def add_session(event_id: int):
 
 
 @bp.route("/events/<int:event_id>/sessions/<int:session_id>/edit", methods=["GET", "POST"])
-@organiser_only
+@organisers
 def edit_session(event_id: int, session_id: int):
     event = registration().get(f"/api/v1/events/{event_id}")
     sessions = registration().get(f"/api/v1/events/{event_id}/sessions")["items"]
@@ -127,7 +119,7 @@ def edit_session(event_id: int, session_id: int):
 
 
 @bp.post("/events/<int:event_id>/sessions/<int:session_id>/delete")
-@organiser_only
+@organisers
 def delete_session(event_id: int, session_id: int):
     registration().request("DELETE", f"/api/v1/events/{event_id}/sessions/{session_id}")
     flash(_("The session has been deleted."))
@@ -137,7 +129,7 @@ def delete_session(event_id: int, session_id: int):
 # --- participants ---------------------------------------------------------------------------
 
 @bp.get("/events/<int:event_id>/participants")
-@organiser_only
+@organisers
 def participants(event_id: int):
     q = (request.args.get("q") or "").strip()[:200]
     # An empty query lists everyone (the first SEARCH_LIMIT, by name); the total says how many there are.
@@ -153,7 +145,7 @@ def participants(event_id: int):
 
 
 @bp.route("/events/<int:event_id>/participants/new", methods=["GET", "POST"])
-@organiser_only
+@organisers
 def new_participant(event_id: int):
     event = registration().get(f"/api/v1/events/{event_id}")
     form = ParticipantForm()
@@ -166,7 +158,7 @@ def new_participant(event_id: int):
 
 
 @bp.route("/events/<int:event_id>/participants/<int:participant_id>/edit", methods=["GET", "POST"])
-@organiser_only
+@organisers
 def edit_participant(event_id: int, participant_id: int):
     event = registration().get(f"/api/v1/events/{event_id}")
     participant = registration().get(f"/api/v1/events/{event_id}/participants/{participant_id}")
@@ -183,7 +175,7 @@ def edit_participant(event_id: int, participant_id: int):
 
 
 @bp.post("/events/<int:event_id>/participants/<int:participant_id>/<any(cancel, restore):action>")
-@organiser_only
+@organisers
 def change_status(event_id: int, participant_id: int, action: str):
     response = registration().request("POST", f"/api/v1/events/{event_id}/participants/{participant_id}/{action}")
     if request.htmx:
@@ -199,7 +191,7 @@ def change_status(event_id: int, participant_id: int, action: str):
 # --- files ----------------------------------------------------------------------------------
 
 @bp.get("/events/<int:event_id>/participants/export")
-@organiser_only
+@organisers
 def export(event_id: int):
     file_format = request.args.get("format", "xlsx")
     if file_format not in ("xlsx", "csv"):
@@ -209,7 +201,7 @@ def export(event_id: int):
 
 
 @bp.get("/events/<int:event_id>/badges.pdf")
-@organiser_only
+@organisers
 def badges(event_id: int):
     ids = [part.strip() for value in request.args.getlist("ids") for part in value.split(",")
            if part.strip().isdigit()]

@@ -12,7 +12,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Regexp
 
 from eventops import db
-from web.auth import hash_password, role_required
+from web.auth import admins, hash_password
 from web.formatting import label
 from web.models import Role, StaffAccount
 
@@ -49,7 +49,7 @@ def _form_with_role_labels() -> StaffForm:
 
 
 @bp.route("/", methods=["GET", "POST"])
-@role_required(Role.admin)
+@admins
 def index():
     form = _form_with_role_labels()
     status = 200
@@ -73,7 +73,7 @@ def index():
 
 
 @bp.post("/<int:account_id>/active")
-@role_required(Role.admin)
+@admins
 def toggle_active(account_id: int):
     account = _account(account_id)
     if account.id == g.staff.id:
@@ -87,7 +87,7 @@ def toggle_active(account_id: int):
 
 
 @bp.route("/<int:account_id>/password", methods=["GET", "POST"])
-@role_required(Role.admin)
+@admins
 def set_password(account_id: int):
     account = _account(account_id)
     form = PasswordForm()

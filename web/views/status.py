@@ -5,13 +5,13 @@ from concurrent.futures import ThreadPoolExecutor
 
 from flask import Blueprint, current_app, render_template
 
-from web.auth import login_required
+from web.auth import organisers
 
 bp = Blueprint("status", __name__)
 
 
 @bp.get("/status")
-@login_required
+@organisers
 def index():
     service_clients = current_app.extensions["service_clients"]
     # Asked in parallel: one service that hangs must not make the page wait for the others in turn.
