@@ -18,7 +18,8 @@ from eventops.config import Settings
 from web import auth, clients, formatting
 from web.clients import ServiceError, ServiceUnavailable
 from web.limits import limiter
-from web.views import attendance, checkin, home, imports, participant_page, registration, staff, status, verify
+from web.views import (attendance, certificates, checkin, home, imports, participant_page, personal, registration,
+                       staff, status, verify)
 
 log = logging.getLogger(__name__)
 csrf = CSRFProtect()
@@ -61,7 +62,7 @@ def create_app(settings: Settings | None = None, service_urls: dict[str, str] | 
 
     app.before_request(auth.load_staff)
     for blueprint in (auth.bp, home.bp, status.bp, verify.bp, staff.bp, registration.bp, participant_page.bp,
-                      imports.bp, checkin.bp, attendance.bp):
+                      personal.bp, imports.bp, checkin.bp, attendance.bp, certificates.bp):
         app.register_blueprint(blueprint)
     register_error_pages(app)
     app.context_processor(lambda: {"staff": g.get("staff"), "languages": i18n.LANGUAGES,

@@ -32,6 +32,11 @@ def save_policy(event_id: int, policy: dict) -> dict:
     return _api().request("PUT", f"/api/v1/events/{event_id}/policy", json=policy).json()
 
 
+def policy_image(event_id: int, image: str) -> requests.Response:
+    """The stored logo or signature (`image`), as the service keeps it."""
+    return _api().request("GET", f"/api/v1/events/{event_id}/policy/images/{image}", stream=True)
+
+
 def eligibility(event_id: int) -> dict:
     """`{"summary": {...}, "items": [...]}`: every participant, eligible or not and why."""
     return _api().get(f"/api/v1/events/{event_id}/eligibility")

@@ -27,3 +27,7 @@ def participant_by_token(token: str) -> dict | None:
 def programme(event_id: int) -> list[dict]:
     """The event's sessions in programme order (day, start time)."""
     return _api().get(f"/api/v1/events/{event_id}/sessions")["items"]
+
+
+def event(event_id: int) -> dict:
+    return _api().get(f"/api/v1/events/{event_id}")

@@ -71,13 +71,16 @@ class PolicyForm(FlaskForm):
     """The certificate policy of an event. The service checks every value (hours of a ПК programme,
     the numbering template, the images); what it refuses lands next to the field."""
 
-    kind = SelectField(_l("Document"), choices=[("certificate", _l("Certificate of professional development (ПК)"))])
-    programme_title = StringField(_l("Programme title as printed"), validators=[InputRequired(), Length(max=500)])
+    programme_kind = SelectField(_l("Programme"),
+                                 choices=[("ПК", _l("Professional development (ПК): a certificate"))])
+    programme_title = StringField(_l("Programme title as printed"),
+                                  validators=[InputRequired(), Length(max=500)])
     academic_hours = IntegerField(_l("Programme hours (academic)"), validators=[InputRequired()])
     number_template = StringField(
-        _l("Registration number template"), validators=[InputRequired(), Length(max=80)],
-        description=_l("{year} is the year of issue, {seq:04} the next number of the organisation padded to four "
-                       "digits, e.g. ПК-{year}-{seq:04}."))
+        _l("Certificate number template"), validators=[InputRequired(), Length(max=60)],
+        description=_l("{year} is the year of issue, {seq:04} the organisation's next number with four digits."))
+    statement_number_template = StringField(_l("Statement number template"),
+                                            validators=[InputRequired(), Length(max=60)])
     organisation = StringField(_l("Organisation as printed"), validators=[InputRequired(), Length(max=500)])
     organisation_key = StringField(
         _l("Numbering book"), validators=[Length(max=100)],
@@ -138,10 +141,17 @@ def policy(event_id: int):
     return render_template("certificates/policy.html", event=event, form=form, policy=current), status
 
 
+@bp.get("/events/<int:event_id>/certificates/policy/images/<any(logo, signature):image>")
+@organisers
+def policy_image(event_id: int, image: str):
+    return pass_through(certificates_api.policy_image(event_id, image), image, inline=True)
+
+
 def _new_policy(event: dict) -> dict:
     """What the form offers before the first save: the event's own title, hours, organiser and place."""
-    return {"kind": "certificate", "programme_title": event.get("title", ""),
+    return {"programme_kind": "ПК", "programme_title": event.get("title", ""),
             "academic_hours": event.get("academic_hours") or None, "number_template": "ПК-{year}-{seq:04}",
+            "statement_number_template": "СО-{year}-{seq:04}",
             "organisation": event.get("organiser", ""), "place": event.get("place", ""),
             "completion_rule": "hours", "min_hours_percent": 75}
 

@@ -44,11 +44,13 @@ def page(token: str):
         record = certificates_api.participant_record(event["id"], participant["id"])
     except ServiceUnavailable:
         record = None  # the programme and the QR still open; attendance waits for the service
+    attended = {s["id"] for d in (record or {}).get("days", []) for s in d["sessions"] if s["attended"]}
     link = url_for("personal.page", token=token, _external=True)
     # segno writes the SVG itself from our own URL; nothing a person typed goes into it.
     qr = Markup(segno.make(link, error="m").svg_inline(scale=4, title=_("QR code of your personal link")))
     return render_template("public/participant.html", participant=participant, event=event, days=days,
-                           record=record, link=link, qr=qr, token=token)
+                           record=record, attended_sessions=attended, link=link, qr=qr,
+                           token=token)
 
 
 @bp.get("/p/<token>/certificate.pdf")
