@@ -1,4 +1,5 @@
-"""The certificates service: attendance, certificates and their PDFs."""
+"""The certificates service: attendance, certificate policies, eligibility, documents and their PDFs."""
+
 from __future__ import annotations
 
 from flask import Flask, current_app
@@ -6,8 +7,7 @@ from flask import Flask, current_app
 from eventops.config import Settings
 from eventops.queue import connect
 from eventops.service import create_service_app
-from services.certificates.api import api, spec
-from services.certificates.attendance_api import attendance_api
+from services.certificates.api import BLUEPRINTS, spec
 
 
 def redis_check() -> None:
@@ -16,4 +16,4 @@ def redis_check() -> None:
 
 def create_app(settings: Settings | None = None) -> Flask:
     settings = settings or Settings.from_env("certificates")
-    return create_service_app(settings, spec, [api, attendance_api], checks={"redis": redis_check})
+    return create_service_app(settings, spec, BLUEPRINTS, checks={"redis": redis_check})

@@ -4,10 +4,13 @@ Functions take an SQLAlchemy session and plain values; the database's unique con
 on one active check-in per participant, day and session) decide every race, so retries and concurrent
 duplicates never create a second record.
 """
+
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import Protocol
 
 from sqlalchemy import and_, case, func, literal, or_, select, update
 from sqlalchemy.exc import IntegrityError
@@ -45,7 +48,11 @@ class Scan:
 
 
 class UndoRefused(Exception):
-    """The record cannot be undone (not a check-in, or undone already)."""
+    """The record cannot be undone; `code` says why: not_a_checkin, already_undone or busy."""
+
+    def __init__(self, code: str, message: str):
+        super().__init__(message)
+        self.code = code
 
 
 class NonceReused(Exception):
@@ -69,8 +76,13 @@ def by_nonce(db: Session, nonce: str) -> CheckIn | None:
 
 
 def _active_for(event_id: int, participant_id: int, day: date, session_id: int | None):
-    return and_(CheckIn.event_id == event_id, CheckIn.participant_id == participant_id, CheckIn.day == day,
-                CheckIn.session_key == session_key(session_id), _active())
+    return and_(
+        CheckIn.event_id == event_id,
+        CheckIn.participant_id == participant_id,
+        CheckIn.day == day,
+        CheckIn.session_key == session_key(session_id),
+        _active(),
+    )
 
 
 def judge(scan: Scan, session_in_event: bool) -> CheckInOutcome:
@@ -99,11 +111,20 @@ def record_scan(db: Session, scan: Scan, session_in_event: bool = True) -> tuple
         if replay is not None:
             return replay, True
         record = CheckIn(
-            event_id=scan.event_id, participant_id=participant.id if participant else None,
-            day=scan.day, session_id=scan.session_id, session_key=session_key(scan.session_id),
-            outcome=outcome, raw_code=scan.raw_code,
-            full_name=participant.full_name if participant else None, scanned_at=scan.scanned_at,
-            received_at=utcnow(), staff=scan.staff, device=scan.device, nonce=scan.nonce)
+            event_id=scan.event_id,
+            participant_id=participant.id if participant else None,
+            day=scan.day,
+            session_id=scan.session_id,
+            session_key=session_key(scan.session_id),
+            outcome=outcome,
+            raw_code=scan.raw_code,
+            full_name=participant.full_name if participant else None,
+            scanned_at=scan.scanned_at,
+            received_at=utcnow(),
+            staff=scan.staff,
+            device=scan.device,
+            nonce=scan.nonce,
+        )
         if known:
             record.outcome, record.previous = CheckInOutcome.already_checked_in, known[0]
         db.add(record)
@@ -116,8 +137,9 @@ def record_scan(db: Session, scan: Scan, session_in_event: bool = True) -> tuple
     raise RuntimeError(f"could not store scan {scan.nonce} after {ATTEMPTS} attempts")
 
 
-def undo_checkin(db: Session, checkin_id: int, nonce: str, reason: str | None,
-                 staff: str | None, device: str | None) -> tuple[CheckIn, bool]:
+def undo_checkin(
+    db: Session, checkin_id: int, nonce: str, reason: str | None, staff: str | None, device: str | None
+) -> tuple[CheckIn, bool]:
     """Reverse a check-in: mark the original and log an `undo` record; returns (undo record, replayed)."""
     for _ in range(ATTEMPTS):
         existing = _undo_replay(db, nonce, checkin_id)
@@ -127,23 +149,37 @@ def undo_checkin(db: Session, checkin_id: int, nonce: str, reason: str | None,
         if original is None:
             raise CheckInNotFound(checkin_id)
         if original.outcome is not CheckInOutcome.checked_in:
-            raise UndoRefused(f"Record {checkin_id} is «{original.outcome.value}», not a check-in.")
+            raise UndoRefused("not_a_checkin", f"record {checkin_id} is {original.outcome.value}")
         now = utcnow()
         # Conditional update: of two concurrent undos only one finds the check-in still active.
         marked = db.execute(
-            update(CheckIn).where(CheckIn.id == checkin_id, _active())
-            .values(reversed_at=now, reversed_by=staff).execution_options(synchronize_session=False))
+            update(CheckIn)
+            .where(CheckIn.id == checkin_id, _active())
+            .values(reversed_at=now, reversed_by=staff)
+            .execution_options(synchronize_session=False)
+        )
         if marked.rowcount != 1:
             db.rollback()
             existing = _undo_replay(db, nonce, checkin_id)
             if existing is not None:
                 return existing, True
-            raise UndoRefused(f"Check-in {checkin_id} has already been undone.")
+            raise UndoRefused("already_undone", f"check-in {checkin_id} was undone already")
         undo = CheckIn(
-            event_id=original.event_id, participant_id=original.participant_id, day=original.day,
-            session_id=original.session_id, session_key=original.session_key, outcome=CheckInOutcome.undo,
-            full_name=original.full_name, scanned_at=now, received_at=now, staff=staff, device=device,
-            nonce=nonce, reverses_id=original.id, reason=reason)
+            event_id=original.event_id,
+            participant_id=original.participant_id,
+            day=original.day,
+            session_id=original.session_id,
+            session_key=original.session_key,
+            outcome=CheckInOutcome.undo,
+            full_name=original.full_name,
+            scanned_at=now,
+            received_at=now,
+            staff=staff,
+            device=device,
+            nonce=nonce,
+            reverses_id=original.id,
+            reason=reason,
+        )
         db.add(undo)
         try:
             db.commit()
@@ -151,7 +187,7 @@ def undo_checkin(db: Session, checkin_id: int, nonce: str, reason: str | None,
             db.rollback()
             continue
         return undo, False
-    raise UndoRefused(f"Check-in {checkin_id} could not be undone; try again.")
+    raise UndoRefused("busy", f"check-in {checkin_id} could not be undone")
 
 
 def _undo_replay(db: Session, nonce: str, checkin_id: int) -> CheckIn | None:
@@ -163,20 +199,31 @@ def _undo_replay(db: Session, nonce: str, checkin_id: int) -> CheckIn | None:
     return existing
 
 
-def recent(db: Session, event_id: int, day: date | None, session_id: int | None,
-           limit: int = 20) -> list[CheckIn]:
+def recent(
+    db: Session, event_id: int, day: date | None, session_id: int | None, limit: int = 20
+) -> list[CheckIn]:
     """The newest records of a door (session_id None) or a session, all outcomes, for the screen's log."""
-    query = (select(CheckIn).options(joinedload(CheckIn.previous))
-             .where(CheckIn.event_id == event_id, CheckIn.session_key == session_key(session_id)))
+    query = (
+        select(CheckIn)
+        .options(joinedload(CheckIn.previous))
+        .where(CheckIn.event_id == event_id, CheckIn.session_key == session_key(session_id))
+    )
     if day is not None:
         query = query.where(CheckIn.day == day)
     return list(db.scalars(query.order_by(CheckIn.id.desc()).limit(limit)))
 
 
 def count_checked_in(db: Session, event_id: int, day: date, session_id: int | None) -> int:
-    return db.scalar(select(func.count()).select_from(CheckIn).where(
-        CheckIn.event_id == event_id, CheckIn.day == day,
-        CheckIn.session_key == session_key(session_id), _active()))
+    return db.scalar(
+        select(func.count())
+        .select_from(CheckIn)
+        .where(
+            CheckIn.event_id == event_id,
+            CheckIn.day == day,
+            CheckIn.session_key == session_key(session_id),
+            _active(),
+        )
+    )
 
 
 @dataclass
@@ -190,24 +237,49 @@ def item_nonce(nonce: str, participant_id: int) -> str:
     return f"{nonce}:{participant_id}"
 
 
-def mark_present(db: Session, event_id: int, day: date, session_id: int | None,
-                 participants: list[ParticipantRef], nonce: str,
-                 staff: str | None, device: str | None) -> BulkResult:
+def mark_present(
+    db: Session,
+    event_id: int,
+    day: date,
+    session_id: int | None,
+    participants: list[ParticipantRef],
+    nonce: str,
+    staff: str | None,
+    device: str | None,
+) -> BulkResult:
     """Check in everyone listed (an organiser's list for a room where nobody scanned)."""
     result = BulkResult()
     by_id = {p.id: p for p in participants}
     nonces = {item_nonce(nonce, pid): pid for pid in by_id}
     done = set(db.scalars(select(CheckIn.participant_id).where(CheckIn.nonce.in_(list(nonces)))))
-    active = set(db.scalars(select(CheckIn.participant_id).where(
-        CheckIn.event_id == event_id, CheckIn.day == day, CheckIn.session_key == session_key(session_id),
-        CheckIn.participant_id.in_(list(by_id)), _active())))
+    active = set(
+        db.scalars(
+            select(CheckIn.participant_id).where(
+                CheckIn.event_id == event_id,
+                CheckIn.day == day,
+                CheckIn.session_key == session_key(session_id),
+                CheckIn.participant_id.in_(list(by_id)),
+                _active(),
+            )
+        )
+    )
     now = utcnow()
 
     def new_record(p: ParticipantRef) -> CheckIn:
-        return CheckIn(event_id=event_id, participant_id=p.id, day=day, session_id=session_id,
-                       session_key=session_key(session_id), outcome=CheckInOutcome.checked_in,
-                       full_name=p.full_name, scanned_at=now, received_at=now, staff=staff, device=device,
-                       nonce=item_nonce(nonce, p.id))
+        return CheckIn(
+            event_id=event_id,
+            participant_id=p.id,
+            day=day,
+            session_id=session_id,
+            session_key=session_key(session_id),
+            outcome=CheckInOutcome.checked_in,
+            full_name=p.full_name,
+            scanned_at=now,
+            received_at=now,
+            staff=staff,
+            device=device,
+            nonce=item_nonce(nonce, p.id),
+        )
 
     todo = [p for pid, p in by_id.items() if pid not in done and pid not in active]
     result.already = len(by_id) - len(todo)
@@ -230,6 +302,93 @@ def mark_present(db: Session, event_id: int, day: date, session_id: int | None,
     return result
 
 
+class ProgrammeSessionLike(Protocol):
+    id: int
+    day: date
+    academic_hours: int
+
+
+@dataclass(frozen=True)
+class Attended:
+    """What one participant attended, by the event's rules."""
+
+    academic_hours: int
+    #: programme days they were present on (at the door or in any session)
+    days: tuple[date, ...]
+
+
+def attended(
+    db: Session,
+    event_id: int,
+    programme: Mapping[int, ProgrammeSessionLike],
+    door_counts_sessions: bool = False,
+    participant_id: int | None = None,
+) -> dict[int, Attended]:
+    """Academic hours and days present per participant, in one aggregate query.
+
+    Hours are those of the sessions checked in to; with `door_counts_sessions`, a day's entry at the door
+    counts every session of that day (never twice). Days are the programme's days with any check-in.
+    """
+    hours_by_session = {s.id: s.academic_hours for s in programme.values()}
+    hours_by_day: dict[date, int] = {}
+    for s in programme.values():
+        hours_by_day[s.day] = hours_by_day.get(s.day, 0) + s.academic_hours
+    days = sorted(hours_by_day)
+    where = [CheckIn.event_id == event_id, CheckIn.participant_id.is_not(None), _active()]
+    if participant_id is not None:
+        where.append(CheckIn.participant_id == participant_id)
+    session_hours = (
+        case(hours_by_session, value=CheckIn.session_id, else_=0) if hours_by_session else literal(0)
+    )
+    per_day = (
+        select(
+            CheckIn.participant_id.label("participant_id"),
+            CheckIn.day.label("day"),
+            func.max(case((CheckIn.session_id.is_(None), 1), else_=0)).label("door"),
+            func.sum(session_hours).label("hours"),
+        )
+        .where(*where)
+        .group_by(CheckIn.participant_id, CheckIn.day)
+        .subquery()
+    )
+    day_hours = per_day.c.hours
+    if door_counts_sessions and hours_by_day:
+        whole_day = case(hours_by_day, value=per_day.c.day, else_=0)
+        day_hours = case((per_day.c.door == 1, whole_day), else_=per_day.c.hours)
+    present = [func.max(case((per_day.c.day == day, 1), else_=0)) for day in days]
+    rows = db.execute(
+        select(per_day.c.participant_id, func.sum(day_hours), *present).group_by(per_day.c.participant_id)
+    )
+    return {
+        row[0]: Attended(
+            int(row[1] or 0), tuple(day for day, flag in zip(days, row[2:], strict=True) if flag)
+        )
+        for row in rows
+    }
+
+
+@dataclass(frozen=True)
+class ParticipantCheckIns:
+    """One participant's active check-ins: sessions attended in person, and days entered at the door."""
+
+    session_ids: frozenset[int]
+    door_days: frozenset[date]
+    days: frozenset[date]
+
+
+def participant_checkins(db: Session, event_id: int, participant_id: int) -> ParticipantCheckIns:
+    rows = db.execute(
+        select(CheckIn.session_id, CheckIn.day).where(
+            CheckIn.event_id == event_id, CheckIn.participant_id == participant_id, _active()
+        )
+    ).all()
+    return ParticipantCheckIns(
+        session_ids=frozenset(sid for sid, _day in rows if sid is not None),
+        door_days=frozenset(day for sid, day in rows if sid is None),
+        days=frozenset(day for _sid, day in rows),
+    )
+
+
 @dataclass
 class ParticipantAttendance:
     participant_id: int
@@ -248,28 +407,63 @@ class AttendanceSummary:
     per_day: dict[date, int]
 
 
-def summarise(db: Session, event_id: int, hours_by_session: dict[int, int]) -> AttendanceSummary:
-    """Per participant: sessions attended, days present and academic hours, aggregated by the database."""
+def summarise(
+    db: Session,
+    event_id: int,
+    programme: Mapping[int, ProgrammeSessionLike],
+    door_counts_sessions: bool = False,
+) -> AttendanceSummary:
+    """Per participant: sessions attended, days present and academic hours, aggregated by the database.
+
+    With `door_counts_sessions` a day's door entry counts that day's sessions, in hours and in the lists.
+    """
     active = and_(CheckIn.event_id == event_id, CheckIn.participant_id.is_not(None), _active())
-    hours = (case(hours_by_session, value=CheckIn.session_id, else_=0) if hours_by_session else literal(0))
-    totals = db.execute(
-        select(CheckIn.participant_id, func.max(CheckIn.full_name), func.sum(hours))
-        .where(active).group_by(CheckIn.participant_id).order_by(CheckIn.participant_id)).all()
-    people = {pid: ParticipantAttendance(pid, name, int(total or 0)) for pid, name, total in totals}
+    hours = attended(db, event_id, programme, door_counts_sessions)
+    names = db.execute(
+        select(CheckIn.participant_id, func.max(CheckIn.full_name))
+        .where(active)
+        .group_by(CheckIn.participant_id)
+        .order_by(CheckIn.participant_id)
+    ).all()
+    people = {
+        pid: ParticipantAttendance(pid, name, hours[pid].academic_hours if pid in hours else 0)
+        for pid, name in names
+    }
+    sessions_by_day: dict[date, list[int]] = {}
+    for s in sorted(programme.values(), key=lambda s: s.id):
+        sessions_by_day.setdefault(s.day, []).append(s.id)
+    attended_sessions: dict[int, set[int]] = {pid: set() for pid in people}
     for pid, session_id in db.execute(
-            select(CheckIn.participant_id, CheckIn.session_id)
-            .where(active, CheckIn.session_id.is_not(None))
-            .group_by(CheckIn.participant_id, CheckIn.session_id)
-            .order_by(CheckIn.participant_id, CheckIn.session_id)):
-        people[pid].session_ids.append(session_id)
-    for pid, day in db.execute(
-            select(CheckIn.participant_id, CheckIn.day).where(active)
-            .group_by(CheckIn.participant_id, CheckIn.day).order_by(CheckIn.participant_id, CheckIn.day)):
+        select(CheckIn.participant_id, CheckIn.session_id)
+        .where(active, CheckIn.session_id.is_not(None))
+        .group_by(CheckIn.participant_id, CheckIn.session_id)
+    ):
+        attended_sessions[pid].add(session_id)
+    for pid, day, door in db.execute(
+        select(
+            CheckIn.participant_id, CheckIn.day, func.max(case((CheckIn.session_id.is_(None), 1), else_=0))
+        )
+        .where(active)
+        .group_by(CheckIn.participant_id, CheckIn.day)
+        .order_by(CheckIn.participant_id, CheckIn.day)
+    ):
         people[pid].days.append(day)
-    per_session = dict(db.execute(
-        select(CheckIn.session_id, func.count()).where(active, CheckIn.session_id.is_not(None))
-        .group_by(CheckIn.session_id)).all())
-    per_day = dict(db.execute(
-        select(CheckIn.day, func.count(CheckIn.participant_id.distinct())).where(active)
-        .group_by(CheckIn.day)).all())
+        if door and door_counts_sessions:
+            attended_sessions[pid].update(sessions_by_day.get(day, ()))
+    for pid, session_ids in attended_sessions.items():
+        people[pid].session_ids = sorted(session_ids)
+    per_session = dict(
+        db.execute(
+            select(CheckIn.session_id, func.count())
+            .where(active, CheckIn.session_id.is_not(None))
+            .group_by(CheckIn.session_id)
+        ).all()
+    )
+    per_day = dict(
+        db.execute(
+            select(CheckIn.day, func.count(CheckIn.participant_id.distinct()))
+            .where(active)
+            .group_by(CheckIn.day)
+        ).all()
+    )
     return AttendanceSummary(list(people.values()), per_session, per_day)

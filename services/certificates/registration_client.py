@@ -1,18 +1,20 @@
-"""What certificates asks registration over HTTP: the programme (sessions, their days and academic hours)."""
+"""What certificates asks registration over HTTP: an event, its programme (sessions, their days and
+academic hours) and its participants (names as printed, gender, and the optional data ФИС ФРДО needs)."""
+
 from __future__ import annotations
 
 import threading
 import time
 from dataclasses import dataclass
 from datetime import date
+from datetime import time as clock_time
 
 import requests
 from flask import current_app
 
-from eventops.config import service_url
 from eventops.service_auth import bearer
 
-TIMEOUT_SECONDS = 3
+TIMEOUT_SECONDS = 5
 #: how long a check-in trusts a fetched programme; a session id not in it triggers a fresh fetch anyway
 PROGRAMME_TTL_SECONDS = 60
 
@@ -25,37 +27,173 @@ class EventNotFound(Exception):
     pass
 
 
+class ParticipantNotFound(Exception):
+    pass
+
+
 @dataclass(frozen=True)
 class ProgrammeSession:
     id: int
     day: date
     title: str
     academic_hours: int
+    starts_at: clock_time | None = None
+    ends_at: clock_time | None = None
+
+
+@dataclass(frozen=True)
+class Event:
+    id: int
+    title: str
+    organiser: str
+    place: str
+    starts_on: date
+    ends_on: date
+    programme_kind: str
+
+
+@dataclass(frozen=True)
+class Participant:
+    """A participant as certificates needs them: the printed name, and what ФИС ФРДО asks for."""
+
+    id: int
+    event_id: int
+    surname: str
+    first_name: str
+    patronymic: str | None
+    full_name: str
+    #: registered, confirmed or cancelled
+    status: str
+    gender: str | None = None
+    birth_date: date | None = None
+    snils: str | None = None
+    citizenship: str | None = None
+    education_level: str | None = None
+    diploma_surname: str | None = None
+    diploma_series: str | None = None
+    diploma_number: str | None = None
+
+    @property
+    def cancelled(self) -> bool:
+        return self.status == "cancelled"
 
 
 def registration_url() -> str:
-    # Read on every call: tests and operators point it elsewhere through the environment.
-    return current_app.config.get("REGISTRATION_URL") or service_url("registration")
+    # Read on every call: tests point a running app at another registration through its config.
+    override = current_app.config.get("REGISTRATION_URL")
+    return (override or current_app.config["SETTINGS"].service_urls["registration"]).rstrip("/")
+
+
+_local = threading.local()
+
+
+def _http() -> requests.Session:
+    # One keep-alive connection per thread: the eligibility page asks twice per view, quickly.
+    if not hasattr(_local, "session"):
+        _local.session = requests.Session()
+    return _local.session
+
+
+def _get(path: str, not_found: type[Exception], *not_found_args) -> dict:
+    url = f"{registration_url()}/api/v1{path}"
+    token = current_app.config["SETTINGS"].service_token
+    try:
+        response = _http().get(url, headers=bearer(token), timeout=TIMEOUT_SECONDS)
+    except requests.RequestException as exc:
+        raise RegistrationUnavailable(f"{type(exc).__name__}: {exc}") from exc
+    if response.status_code == 404:
+        raise not_found(*not_found_args)
+    if response.status_code != 200:
+        raise RegistrationUnavailable(f"registration answered {response.status_code} to {path}")
+    try:
+        return response.json()
+    except ValueError as exc:
+        raise RegistrationUnavailable(f"registration answered no JSON to {path}") from exc
+
+
+def _optional_date(value: str | None) -> date | None:
+    return date.fromisoformat(value) if value else None
+
+
+def _optional_time(value: str | None) -> clock_time | None:
+    return clock_time.fromisoformat(value) if value else None
 
 
 def fetch_sessions(event_id: int) -> dict[int, ProgrammeSession]:
     """The event's programme, fresh from registration, by session id."""
-    url = f"{registration_url()}/api/v1/events/{event_id}/sessions"
-    token = current_app.config["SETTINGS"].service_token
+    body = _get(f"/events/{event_id}/sessions", EventNotFound, event_id)
     try:
-        response = requests.get(url, headers=bearer(token), timeout=TIMEOUT_SECONDS)
-    except requests.RequestException as exc:
-        raise RegistrationUnavailable(f"{type(exc).__name__}: {exc}") from exc
-    if response.status_code == 404:
-        raise EventNotFound(event_id)
-    if response.status_code != 200:
-        raise RegistrationUnavailable(f"registration answered {response.status_code}")
-    try:
-        return {item["id"]: ProgrammeSession(id=item["id"], day=date.fromisoformat(item["day"]),
-                                             title=item["title"], academic_hours=item["academic_hours"])
-                for item in response.json()["items"]}
+        return {
+            item["id"]: ProgrammeSession(
+                id=item["id"],
+                day=date.fromisoformat(item["day"]),
+                title=item["title"],
+                academic_hours=item["academic_hours"],
+                starts_at=_optional_time(item.get("starts_at")),
+                ends_at=_optional_time(item.get("ends_at")),
+            )
+            for item in body["items"]
+        }
     except (ValueError, KeyError, TypeError) as exc:
         raise RegistrationUnavailable(f"unexpected answer from registration: {exc}") from exc
+
+
+def fetch_event(event_id: int) -> Event:
+    body = _get(f"/events/{event_id}", EventNotFound, event_id)
+    try:
+        return Event(
+            id=body["id"],
+            title=body["title"],
+            organiser=body.get("organiser") or "",
+            place=body.get("place") or "",
+            starts_on=date.fromisoformat(body["starts_on"]),
+            ends_on=date.fromisoformat(body["ends_on"]),
+            programme_kind=body.get("programme_kind") or "ПК",
+        )
+    except (ValueError, KeyError, TypeError) as exc:
+        raise RegistrationUnavailable(f"unexpected answer from registration: {exc}") from exc
+
+
+def _participant(item: dict) -> Participant:
+    return Participant(
+        id=item["id"],
+        event_id=item["event_id"],
+        surname=item["surname"],
+        first_name=item["first_name"],
+        patronymic=item.get("patronymic") or None,
+        full_name=item.get("full_name")
+        or " ".join(p for p in (item["surname"], item["first_name"], item.get("patronymic")) if p),
+        status=item["status"],
+        gender=item.get("gender") or None,
+        birth_date=_optional_date(item.get("birth_date")),
+        snils=item.get("snils") or None,
+        citizenship=item.get("citizenship") or None,
+        education_level=item.get("education_level") or None,
+        diploma_surname=item.get("diploma_surname") or None,
+        diploma_series=item.get("diploma_series") or None,
+        diploma_number=item.get("diploma_number") or None,
+    )
+
+
+def fetch_participants(event_id: int) -> dict[int, Participant]:
+    """Every participant of the event (cancelled ones too), by id, in registration's order."""
+    body = _get(f"/events/{event_id}/participants", EventNotFound, event_id)
+    try:
+        return {item["id"]: _participant(item) for item in body["items"]}
+    except (ValueError, KeyError, TypeError) as exc:
+        raise RegistrationUnavailable(f"unexpected answer from registration: {exc}") from exc
+
+
+def fetch_participant(event_id: int, participant_id: int) -> Participant:
+    """One participant of the event; ParticipantNotFound if the id is not of this event."""
+    body = _get(f"/events/{event_id}/participants/{participant_id}", ParticipantNotFound, participant_id)
+    try:
+        participant = _participant(body)
+    except (ValueError, KeyError, TypeError) as exc:
+        raise RegistrationUnavailable(f"unexpected answer from registration: {exc}") from exc
+    if participant.event_id != event_id:
+        raise ParticipantNotFound(participant_id)
+    return participant
 
 
 _cache: dict[tuple[str, int], tuple[float, dict[int, ProgrammeSession]]] = {}
