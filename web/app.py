@@ -18,8 +18,19 @@ from eventops.config import Settings
 from web import auth, clients, formatting
 from web.clients import ServiceError, ServiceUnavailable
 from web.limits import limiter
-from web.views import (attendance, certificates, checkin, home, imports, participant_page, personal, registration,
-                       staff, status, verify)
+from web.views import (
+    attendance,
+    certificates,
+    checkin,
+    home,
+    imports,
+    participant_page,
+    personal,
+    registration,
+    staff,
+    status,
+    verify,
+)
 
 log = logging.getLogger(__name__)
 csrf = CSRFProtect()

@@ -69,8 +69,10 @@ def certificate(certificate_id: int) -> dict:
 
 
 def revoke(certificate_id: int, reason: str, reason_public: bool) -> dict:
-    return _api().post(f"/api/v1/certificates/{certificate_id}/revoke",
-                       json={"reason": reason, "reason_public": reason_public})
+    return _api().post(
+        f"/api/v1/certificates/{certificate_id}/revoke",
+        json={"reason": reason, "reason_public": reason_public},
+    )
 
 
 def reissue(certificate_id: int) -> dict:

@@ -29,12 +29,17 @@ from web.forms import show_service_errors
 
 bp = Blueprint("certificates", __name__)
 
-KIND_LABELS = {"certificate": _l("certificate of professional development"),
-               "statement": _l("statement of study")}
+KIND_LABELS = {
+    "certificate": _l("certificate of professional development"),
+    "statement": _l("statement of study"),
+}
 VALIDITY_LABELS = {"valid": _l("valid"), "revoked": _l("revoked"), "superseded": _l("superseded")}
 RENDER_LABELS = {"pending": _l("being prepared"), "rendered": _l("ready"), "failed": _l("not prepared")}
-COMPLETION_RULES = (("hours", _l("Enough academic hours attended")), ("days", _l("Present every day")),
-                    ("both", _l("Both: enough hours and every day")))
+COMPLETION_RULES = (
+    ("hours", _l("Enough academic hours attended")),
+    ("days", _l("Present every day")),
+    ("both", _l("Both: enough hours and every day")),
+)
 #: the eligibility list's filters, in the order of the tabs
 FILTERS = ("all", "eligible", "not_eligible", "issued")
 #: what the service answers when input is refused: the form is shown again with its messages
@@ -71,22 +76,32 @@ class PolicyForm(FlaskForm):
     """The certificate policy of an event. The service checks every value (hours of a ПК programme,
     the numbering template, the images); what it refuses lands next to the field."""
 
-    programme_kind = SelectField(_l("Programme"),
-                                 choices=[("ПК", _l("Professional development (ПК): a certificate"))])
-    programme_title = StringField(_l("Programme title as printed"),
-                                  validators=[InputRequired(), Length(max=500)])
+    programme_kind = SelectField(
+        _l("Programme"), choices=[("ПК", _l("Professional development (ПК): a certificate"))]
+    )
+    programme_title = StringField(
+        _l("Programme title as printed"), validators=[InputRequired(), Length(max=500)]
+    )
     academic_hours = IntegerField(_l("Programme hours (academic)"), validators=[InputRequired()])
     number_template = StringField(
-        _l("Certificate number template"), validators=[InputRequired(), Length(max=60)],
-        description=_l("{year} is the year of issue, {seq:04} the organisation's next number with four digits."))
-    statement_number_template = StringField(_l("Statement number template"),
-                                            validators=[InputRequired(), Length(max=60)])
+        _l("Certificate number template"),
+        validators=[InputRequired(), Length(max=60)],
+        description=_l(
+            "{year} is the year of issue, {seq:04} the organisation's next number with four digits."
+        ),
+    )
+    statement_number_template = StringField(
+        _l("Statement number template"), validators=[InputRequired(), Length(max=60)]
+    )
     organisation = StringField(_l("Organisation as printed"), validators=[InputRequired(), Length(max=500)])
     organisation_key = StringField(
-        _l("Numbering book"), validators=[Length(max=100)],
-        description=_l("Events with the same book share one sequence of numbers per year."))
-    completion_rule = RadioField(_l("Who has completed the programme"), choices=COMPLETION_RULES,
-                                 default="hours")
+        _l("Numbering book"),
+        validators=[Length(max=100)],
+        description=_l("Events with the same book share one sequence of numbers per year."),
+    )
+    completion_rule = RadioField(
+        _l("Who has completed the programme"), choices=COMPLETION_RULES, default="hours"
+    )
     min_hours_percent = IntegerField(_l("Share of the programme hours needed, %"), validators=[Optional()])
     door_counts_sessions = BooleanField(_l("An entry at the door counts that day's sessions as attended"))
     issue_statements = BooleanField(_l("Offer statements of study to those who did not complete"))
@@ -149,11 +164,17 @@ def policy_image(event_id: int, image: str):
 
 def _new_policy(event: dict) -> dict:
     """What the form offers before the first save: the event's own title, hours, organiser and place."""
-    return {"programme_kind": "ПК", "programme_title": event.get("title", ""),
-            "academic_hours": event.get("academic_hours") or None, "number_template": "ПК-{year}-{seq:04}",
-            "statement_number_template": "СО-{year}-{seq:04}",
-            "organisation": event.get("organiser", ""), "place": event.get("place", ""),
-            "completion_rule": "hours", "min_hours_percent": 75}
+    return {
+        "programme_kind": "ПК",
+        "programme_title": event.get("title", ""),
+        "academic_hours": event.get("academic_hours") or None,
+        "number_template": "ПК-{year}-{seq:04}",
+        "statement_number_template": "СО-{year}-{seq:04}",
+        "organisation": event.get("organiser", ""),
+        "place": event.get("place", ""),
+        "completion_rule": "hours",
+        "min_hours_percent": 75,
+    }
 
 
 # --- eligibility -------------------------------------------------------------------------------
@@ -167,33 +188,73 @@ def eligibility(event_id: int):
         show = "all"
     found = certificates_api.eligibility(event_id)
     items = [item for item in found["items"] if _shown(item, show)]
-    context = dict(event_id=event_id, items=items, summary=found["summary"], total=len(found["items"]),
-                   show=show)
+    context = dict(
+        event_id=event_id,
+        items=items,
+        summary=found["summary"],
+        total=len(found["items"]),
+        show=show,
+        **row_context(event_id),
+    )
     if request.htmx and not request.htmx.history_restore_request:
         return render_block("certificates/eligibility.html", "list", **context)
-    return render_template("certificates/eligibility.html", event=registration_api.event(event_id),
-                           policy=certificates_api.policy(event_id), **context)
+    return render_template(
+        "certificates/eligibility.html",
+        event=registration_api.event(event_id),
+        policy=certificates_api.policy(event_id),
+        **context,
+    )
+
+
+def row_context(event_id: int) -> dict:
+    """What every row of the list needs, worked out once per list rather than once per row: its texts,
+    translated, and the address the rows' links start with."""
+    labels = {
+        "eligible": _("may receive"),
+        "not_eligible": _("may not receive"),
+        "cancelled": _("registration cancelled"),
+        "overridden": _("decided by hand"),
+        "statement": str(KIND_LABELS["statement"]),
+        "change": _("Change the decision"),
+        **{key: str(text) for key, text in VALIDITY_LABELS.items()},
+    }
+    return {"labels": labels, "rows_url": url_for("certificates.eligibility", event_id=event_id)}
 
 
 def _shown(item: dict, show: str) -> bool:
     issued = (item.get("certificate") or {}).get("validity") == "valid"
-    return {"all": True, "eligible": item["eligible"], "not_eligible": not item["eligible"],
-            "issued": issued}[show]
+    return {
+        "all": True,
+        "eligible": item["eligible"],
+        "not_eligible": not item["eligible"],
+        "issued": issued,
+    }[show]
 
 
 class OverrideForm(FlaskForm):
     #: "1" makes the participant eligible, "0" not eligible, "" goes back to what attendance says
-    eligible = RadioField(_l("Decision"), choices=[("1", _l("Eligible")), ("0", _l("Not eligible")),
-                                                   ("", _l("As attendance says"))], default="")
-    reason = TextAreaField(_l("Reason"), validators=[Length(max=500)],
-                           description=_l("Who decided and why: it is kept with the decision."))
+    eligible = RadioField(
+        _l("Decision"),
+        default="",
+        choices=[
+            ("1", _l("May receive the certificate")),
+            ("0", _l("May not receive the certificate")),
+            ("", _l("As attendance says")),
+        ],
+    )
+    reason = TextAreaField(
+        _l("Reason"),
+        validators=[Length(max=500)],
+        description=_l("Who decided and why: it is kept with the decision."),
+    )
 
     def decision(self) -> bool | None:
         return {"1": True, "0": False}.get(self.eligible.data)
 
 
-@bp.route("/events/<int:event_id>/certificates/eligibility/<int:participant_id>/override",
-          methods=["GET", "POST"])
+@bp.route(
+    "/events/<int:event_id>/certificates/eligibility/<int:participant_id>/override", methods=["GET", "POST"]
+)
 @organisers
 def override(event_id: int, participant_id: int):
     item = _eligibility_item(event_id, participant_id)
@@ -211,18 +272,31 @@ def override(event_id: int, participant_id: int):
             if request.htmx:
                 found = certificates_api.eligibility(event_id)
                 updated = next(i for i in found["items"] if i["participant_id"] == participant_id)
-                return render_block("certificates/eligibility.html", "changed_row", event_id=event_id,
-                                    item=updated, summary=found["summary"], total=len(found["items"]))
+                return render_block(
+                    "certificates/eligibility.html",
+                    "changed_row",
+                    event_id=event_id,
+                    item=updated,
+                    summary=found["summary"],
+                    total=len(found["items"]),
+                    oob=True,
+                    **row_context(event_id),
+                )
             flash(_("The decision has been recorded."))
-            return redirect(url_for("certificates.eligibility", event_id=event_id,
-                                    _anchor=f"participant-{participant_id}"), 303)
+            return redirect(
+                url_for(
+                    "certificates.eligibility", event_id=event_id, _anchor=f"participant-{participant_id}"
+                ),
+                303,
+            )
     context = dict(event_id=event_id, item=item, form=form)
     if request.htmx:
         # htmx swaps only successful answers: a refused form comes back as 200 with its messages.
         return render_block("certificates/eligibility.html", "override_row", **context)
     status = 422 if request.method == "POST" else 200
-    return render_template("certificates/override.html", event=registration_api.event(event_id),
-                           **context), status
+    return render_template(
+        "certificates/override.html", event=registration_api.event(event_id), **context
+    ), status
 
 
 def _eligibility_item(event_id: int, participant_id: int) -> dict:
@@ -237,8 +311,13 @@ def _eligibility_item(event_id: int, participant_id: int) -> dict:
 @organisers
 def eligibility_row(event_id: int, participant_id: int):
     """One row of the list again (the override form's «Cancel» under htmx)."""
-    return render_block("certificates/eligibility.html", "row", event_id=event_id,
-                        item=_eligibility_item(event_id, participant_id))
+    return render_block(
+        "certificates/eligibility.html",
+        "row",
+        event_id=event_id,
+        item=_eligibility_item(event_id, participant_id),
+        **row_context(event_id),
+    )
 
 
 # --- issuing -----------------------------------------------------------------------------------
@@ -259,13 +338,22 @@ def issue(event_id: int):
 def batch(event_id: int, batch_id: int):
     if request.htmx:
         return _progress(event_id, batch_id)
-    return render_template("certificates/batch.html", event=registration_api.event(event_id),
-                           batch=_batch_of(event_id, batch_id), batch_id=batch_id, event_id=event_id)
+    return render_template(
+        "certificates/batch.html",
+        event=registration_api.event(event_id),
+        batch=_batch_of(event_id, batch_id),
+        batch_id=batch_id,
+        event_id=event_id,
+    )
 
 
 def _progress(event_id: int, batch_id: int):
-    return render_template("certificates/_progress.html", batch=_batch_of(event_id, batch_id),
-                           batch_id=batch_id, event_id=event_id)
+    return render_template(
+        "certificates/_progress.html",
+        batch=_batch_of(event_id, batch_id),
+        batch_id=batch_id,
+        event_id=event_id,
+    )
 
 
 def _batch_of(event_id: int, batch_id: int) -> dict:
@@ -283,9 +371,14 @@ def _batch_of(event_id: int, batch_id: int) -> dict:
 def issued(event_id: int):
     certificates = certificates_api.event_certificates(event_id)
     running = _running_batch(certificates)
-    return render_template("certificates/issued.html", event=registration_api.event(event_id),
-                           certificates=certificates, event_id=event_id, running=running,
-                           running_batch=certificates_api.batch(running) if running else None)
+    return render_template(
+        "certificates/issued.html",
+        event=registration_api.event(event_id),
+        certificates=certificates,
+        event_id=event_id,
+        running=running,
+        running_batch=certificates_api.batch(running) if running else None,
+    )
 
 
 def _running_batch(certificates: list[dict]) -> int | None:
@@ -341,8 +434,9 @@ def revoke(event_id: int, certificate_id: int):
             flash(_("Document № %(number)s has been revoked.", number=found["number"]))
             return redirect(url_for("certificates.issued", event_id=event_id), 303)
     status = 422 if request.method == "POST" else 200
-    return render_template("certificates/revoke.html", event=registration_api.event(event_id),
-                           certificate=found, form=form), status
+    return render_template(
+        "certificates/revoke.html", event=registration_api.event(event_id), certificate=found, form=form
+    ), status
 
 
 @bp.post("/events/<int:event_id>/certificates/<int:certificate_id>/reissue")
@@ -356,7 +450,11 @@ def reissue(event_id: int, certificate_id: int):
             raise
         flash(exc.problem.get("detail") or _("The request could not be completed."))
     else:
-        flash(_("Document № %(number)s is being issued again with the current data; the old version "
-                "is marked as superseded.", number=found["number"]))
+        flash(
+            _(
+                "Document № %(number)s is being issued again with the current data; the old version "
+                "is marked as superseded.",
+                number=found["number"],
+            )
+        )
     return redirect(url_for("certificates.issued", event_id=event_id), 303)
-

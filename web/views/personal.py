@@ -48,9 +48,17 @@ def page(token: str):
     link = url_for("personal.page", token=token, _external=True)
     # segno writes the SVG itself from our own URL; nothing a person typed goes into it.
     qr = Markup(segno.make(link, error="m").svg_inline(scale=4, title=_("QR code of your personal link")))
-    return render_template("public/participant.html", participant=participant, event=event, days=days,
-                           record=record, attended_sessions=attended, link=link, qr=qr,
-                           token=token)
+    return render_template(
+        "public/participant.html",
+        participant=participant,
+        event=event,
+        days=days,
+        record=record,
+        attended_sessions=attended,
+        link=link,
+        qr=qr,
+        token=token,
+    )
 
 
 @bp.get("/p/<token>/certificate.pdf")
