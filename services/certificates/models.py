@@ -246,6 +246,7 @@ class Certificate(Base):
     superseded_by: Mapped[Certificate | None] = relationship(
         foreign_keys=[superseded_by_id], remote_side=[id]
     )
+    batch: Mapped[RenderBatch | None] = relationship()
 
     __table_args__ = (
         Index("ix_certificates_event_participant", "event_id", "participant_id"),

@@ -193,10 +193,10 @@ class PolicyOut(BaseModel):
     logo_mime: str | None
     signature_mime: str | None
     #: hours attended needed under the hours rule
-    required_hours: int
+    required_hours: int = 0
     #: the first numbers the templates make, as an example for the form
-    number_example: str
-    statement_number_example: str
+    number_example: str = ""
+    statement_number_example: str = ""
     updated_at: UtcDatetime
     updated_by: str | None
 
@@ -332,7 +332,7 @@ class OverrideIn(BaseModel):
     @classmethod
     def reason_needed(cls, reason: str, info: ValidationInfo) -> str:
         if info.data.get("eligible") is not None and not reason:
-            raise PydanticCustomError("blank", _("Say why you decide by hand."))
+            raise PydanticCustomError("reason_required", _("Say why you decide by hand."))
         return reason
 
 

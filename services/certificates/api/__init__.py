@@ -12,6 +12,6 @@ from eventops.openapi import make_spec
 spec = make_spec("EventOps certificates")
 
 # The blueprints decorate their handlers with `spec`, so they are imported once it exists.
-from services.certificates.api import attendance, certificates  # noqa: E402
+from services.certificates.api import attendance, certificates, policies  # noqa: E402
 
-BLUEPRINTS = [attendance.bp, certificates.bp]
+BLUEPRINTS = [attendance.bp, policies.bp, certificates.bp]

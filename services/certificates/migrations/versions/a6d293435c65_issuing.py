@@ -8,7 +8,6 @@ Create Date: 2026-12-01 21:55:51
 import sqlalchemy as sa
 from alembic import op
 
-
 revision = "a6d293435c65"
 down_revision = "558e08df8650"
 branch_labels = None

@@ -1,0 +1,66 @@
+"""An event's PDFs as one ZIP, streamed: the archive is written chunk by chunk while the client reads it,
+so a thousand certificates never sit in memory at once.
+
+The standard library writes ZIPs to a stream it cannot seek in (sizes and checksums then follow each file
+in a data descriptor), so no extra package is needed.
+"""
+
+from __future__ import annotations
+
+import re
+import zipfile
+from collections.abc import Callable, Iterable, Iterator
+from typing import BinaryIO
+
+CHUNK = 64 * 1024
+
+
+class _Pipe:
+    """A write-only, unseekable file whose written bytes the generator hands on and forgets."""
+
+    def __init__(self) -> None:
+        self.chunks: list[bytes] = []
+        self.position = 0
+
+    def write(self, data: bytes) -> int:
+        if data:
+            self.chunks.append(bytes(data))
+            self.position += len(data)
+        return len(data)
+
+    def tell(self) -> int:
+        # zipfile asks where it is to fill in offsets; it never seeks (seekable() is absent).
+        return self.position
+
+    def flush(self) -> None:
+        pass
+
+    def drain(self) -> bytes:
+        data, self.chunks = b"".join(self.chunks), []
+        return data
+
+
+def safe_name(text: str) -> str:
+    """A file name any system accepts: no path separators, no control or reserved characters."""
+    cleaned = re.sub(r'[\\/:*?"<>|\x00-\x1f]+', "_", text).strip(" .")
+    return cleaned[:150] or "document"
+
+
+def stream_zip(entries: Iterable[tuple[str, Callable[[], BinaryIO]]]) -> Iterator[bytes]:
+    """ZIP bytes for (name in the archive, opener of the file) pairs, opened one at a time.
+
+    PDFs are compressed already; deflate at level 1 costs little and keeps the data descriptor layout
+    that every unzip tool reads.
+    """
+    pipe = _Pipe()
+    with zipfile.ZipFile(pipe, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1) as archive:
+        for name, opener in entries:
+            with opener() as source, archive.open(name, "w") as target:
+                while block := source.read(CHUNK):
+                    target.write(block)
+                    if pipe.chunks:
+                        yield pipe.drain()
+            if pipe.chunks:
+                yield pipe.drain()
+    if pipe.chunks:  # the central directory, written when the archive closes
+        yield pipe.drain()

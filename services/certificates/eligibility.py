@@ -1,0 +1,258 @@
+"""Who completed the programme, and why not: attendance against the event's policy, the organiser's
+overrides, and cancelled registrations (never eligible).
+
+`evaluate` decides for every participant with three aggregate queries (attendance, newest overrides,
+current documents); `explain` words a decision in the caller's language (gettext), with the plural of
+hours and the participant's gender («не был» / «не была» / «не был(а)»).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Protocol
+
+from flask_babel import format_date, gettext, ngettext, pgettext
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from services.certificates import attendance
+from services.certificates.models import (
+    Certificate,
+    CertificatePolicy,
+    CompletionRule,
+    DocumentKind,
+    EligibilityOverride,
+    Validity,
+)
+
+
+class PersonLike(Protocol):
+    """What eligibility needs of a participant (registration_client.Participant has it)."""
+
+    id: int
+    full_name: str
+    status: str
+    gender: str | None
+
+
+def required_hours(policy: CertificatePolicy) -> int:
+    """The hours to attend under the hours rule: the policy's share of the programme, rounded up."""
+    return -(-policy.academic_hours * policy.min_hours_percent // 100)
+
+
+def programme_days(programme: Mapping[int, attendance.ProgrammeSessionLike]) -> list[date]:
+    return sorted({s.day for s in programme.values()})
+
+
+@dataclass
+class Decision:
+    participant_id: int
+    attended_hours: int
+    required_hours: int
+    programme_hours: int
+    days_present: list[date]
+    days_missing: list[date]
+    cancelled: bool
+    #: what attendance alone says (a cancelled registration is never eligible)
+    computed_eligible: bool
+    #: the decision that counts
+    eligible: bool
+    #: the criteria not met: "hours", "days"
+    failures: list[str] = field(default_factory=list)
+    override: EligibilityOverride | None = None
+    #: the person's newest document that was not replaced by a newer version (valid or revoked)
+    certificate: Certificate | None = None
+
+    @property
+    def attended_anything(self) -> bool:
+        return self.attended_hours > 0 or bool(self.days_present)
+
+    def holds_valid(self, kind: DocumentKind | None = None) -> bool:
+        c = self.certificate
+        return c is not None and c.validity is Validity.valid and (kind is None or c.kind is kind)
+
+
+def decide(
+    policy: CertificatePolicy,
+    days: list[date],
+    attended: attendance.Attended | None,
+    cancelled: bool,
+    override: EligibilityOverride | None,
+    certificate: Certificate | None = None,
+    participant_id: int = 0,
+) -> Decision:
+    hours = attended.academic_hours if attended else 0
+    present = [d for d in days if attended and d in attended.days]
+    missing = [d for d in days if d not in present]
+    needed = required_hours(policy)
+    failures = []
+    if policy.completion_rule in (CompletionRule.hours, CompletionRule.both) and hours < needed:
+        failures.append("hours")
+    if policy.completion_rule in (CompletionRule.days, CompletionRule.both) and missing:
+        failures.append("days")
+    computed = not failures and not cancelled
+    if override is not None and override.eligible is None:
+        override = None  # cleared: back to attendance, but the row stays in the history
+    eligible = computed if override is None or cancelled else bool(override.eligible)
+    return Decision(
+        participant_id=participant_id,
+        attended_hours=hours,
+        required_hours=needed,
+        programme_hours=policy.academic_hours,
+        days_present=present,
+        days_missing=missing,
+        cancelled=cancelled,
+        computed_eligible=computed,
+        eligible=eligible,
+        failures=failures,
+        override=override,
+        certificate=certificate,
+    )
+
+
+def newest_overrides(
+    db: Session, event_id: int, participant_id: int | None = None
+) -> dict[int, EligibilityOverride]:
+    newest = select(func.max(EligibilityOverride.id)).where(EligibilityOverride.event_id == event_id)
+    if participant_id is not None:
+        newest = newest.where(EligibilityOverride.participant_id == participant_id)
+    newest = newest.group_by(EligibilityOverride.participant_id)
+    rows = db.scalars(select(EligibilityOverride).where(EligibilityOverride.id.in_(newest)))
+    return {row.participant_id: row for row in rows}
+
+
+def current_documents(
+    db: Session, event_id: int, participant_id: int | None = None
+) -> dict[int, Certificate]:
+    """Per participant, the newest document not replaced by a newer version (it may be revoked)."""
+    query = select(Certificate).where(Certificate.event_id == event_id, Certificate.superseded_at.is_(None))
+    if participant_id is not None:
+        query = query.where(Certificate.participant_id == participant_id)
+    found: dict[int, Certificate] = {}
+    for certificate in db.scalars(query.order_by(Certificate.id)):
+        found[certificate.participant_id] = certificate  # a later id wins
+    return found
+
+
+def evaluate(
+    db: Session,
+    policy: CertificatePolicy,
+    programme: Mapping[int, attendance.ProgrammeSessionLike],
+    people: Iterable[PersonLike],
+) -> list[Decision]:
+    """The decision for each of `people`, in their order."""
+    days = programme_days(programme)
+    hours = attendance.attended(db, policy.event_id, programme, policy.door_counts_sessions)
+    overrides = newest_overrides(db, policy.event_id)
+    documents = current_documents(db, policy.event_id)
+    return [
+        decide(
+            policy,
+            days,
+            hours.get(person.id),
+            person.status == "cancelled",
+            overrides.get(person.id),
+            documents.get(person.id),
+            participant_id=person.id,
+        )
+        for person in people
+    ]
+
+
+def evaluate_one(
+    db: Session,
+    policy: CertificatePolicy,
+    programme: Mapping[int, attendance.ProgrammeSessionLike],
+    person: PersonLike,
+) -> Decision:
+    hours = attendance.attended(
+        db, policy.event_id, programme, policy.door_counts_sessions, participant_id=person.id
+    )
+    return decide(
+        policy,
+        programme_days(programme),
+        hours.get(person.id),
+        person.status == "cancelled",
+        newest_overrides(db, policy.event_id, person.id).get(person.id),
+        current_documents(db, policy.event_id, person.id).get(person.id),
+        participant_id=person.id,
+    )
+
+
+def record_override(
+    db: Session, event_id: int, participant_id: int, eligible: bool | None, reason: str, staff: str | None
+) -> EligibilityOverride:
+    """A new row per decision (clearing too): the history of who decided what, and why, stays."""
+    row = EligibilityOverride(
+        event_id=event_id, participant_id=participant_id, eligible=eligible, reason=reason, by=staff
+    )
+    db.add(row)
+    db.commit()
+    return row
+
+
+# --- in words --------------------------------------------------------------------------------------
+
+
+def _format_days(days: list[date]) -> str:
+    return ", ".join(format_date(d, "d MMMM") for d in days)
+
+
+# The verb agrees with the person: «не был», «не была», or «не был(а)» when registration has no gender.
+# Each form is its own literal call, so that extraction finds every context.
+
+
+def _absent(gender: str | None, days: str) -> str:
+    if gender == "male":
+        return pgettext("male", "absent on %(days)s", days=days)
+    if gender == "female":
+        return pgettext("female", "absent on %(days)s", days=days)
+    return pgettext("gender unknown", "absent on %(days)s", days=days)
+
+
+def _decided(gender: str | None, eligible: bool, reason: str) -> str:
+    if eligible:
+        if gender == "male":
+            return pgettext("male", "admitted by the organiser: %(reason)s", reason=reason)
+        if gender == "female":
+            return pgettext("female", "admitted by the organiser: %(reason)s", reason=reason)
+        return pgettext("gender unknown", "admitted by the organiser: %(reason)s", reason=reason)
+    if gender == "male":
+        return pgettext("male", "not admitted by the organiser: %(reason)s", reason=reason)
+    if gender == "female":
+        return pgettext("female", "not admitted by the organiser: %(reason)s", reason=reason)
+    return pgettext("gender unknown", "not admitted by the organiser: %(reason)s", reason=reason)
+
+
+def explain(decision: Decision, gender: str | None) -> list[str]:
+    """Why the decision is what it is, one sentence per reason, in the caller's language."""
+    reasons: list[str] = []
+    if decision.cancelled:
+        reasons.append(gettext("the registration is cancelled"))
+    if "hours" in decision.failures:
+        reasons.append(
+            ngettext(
+                "attended %(attended)s of %(num)s academic hour, %(required)s needed",
+                "attended %(attended)s of %(num)s academic hours, %(required)s needed",
+                decision.programme_hours,
+                attended=decision.attended_hours,
+                required=decision.required_hours,
+            )
+        )
+    if "days" in decision.failures:
+        reasons.append(_absent(gender, _format_days(decision.days_missing)))
+    override = decision.override
+    if override is not None and not decision.cancelled:
+        reasons.append(_decided(gender, bool(override.eligible), override.reason))
+    return reasons
+
+
+def summary_sentence(decision: Decision) -> str:
+    """One sentence for the participant's own page."""
+    if decision.cancelled:
+        return gettext("Your registration is cancelled.")
+    if decision.eligible:
+        return gettext("You have completed the programme.")
+    return gettext("You have not completed the programme yet.")
