@@ -546,7 +546,7 @@ def test_a_public_revocation_reason_is_shown_and_unknown_codes_are_a_404(
     page = requests.get(f"{web}/verify/{certificate['verification_code']}").text
     assert "Документ отозван" in page and "курс не завершён" in page
     missing = requests.get(f"{web}/verify/AAAAA-BBBBB-CCCCC-DDDDD")
-    assert missing.status_code == 404 and "Документ с таким кодом не найден" in missing.text
+    assert missing.status_code == 404 and "Удостоверение с таким кодом не найдено" in missing.text
 
 
 def test_verification_is_rate_limited(live_system):
