@@ -1,0 +1,194 @@
+"""The real worker process: `python -m services.certificates.worker` on real Redis, RQ and the database.
+
+It is killed with SIGKILL in the middle of a batch and restarted (every certificate ends up rendered exactly
+once), and a render that fails is brought back by the RQ scheduler after its retry interval.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+
+from rq import Queue
+from rq.registry import StartedJobRegistry
+
+from services.certificates import storage
+from services.certificates.models import CertificateStatus
+from services.certificates.tasks import QUEUE_NAME, enqueue_rendering
+from services.certificates.worker import requeue_abandoned, worker_is_alive
+from tests.certificates.support import (
+    add_certificates,
+    certificates,
+    count_by_status,
+    subprocess_env,
+)
+
+
+def start_worker(env: dict, log_path, *args: str) -> subprocess.Popen:
+    # A session of its own, so that SIGKILL reaches the worker, its work horse and its scheduler at once,
+    # as when the machine or the container goes away.
+    return subprocess.Popen(
+        [sys.executable, "-m", "services.certificates.worker", *args],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=open(log_path, "ab"),
+        start_new_session=True,
+    )
+
+
+def wait_for(condition, timeout: float, what: str, process: subprocess.Popen | None = None) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        if process is not None and process.poll() is not None:
+            raise AssertionError(f"the worker quit (code {process.returncode}) before {what}")
+        time.sleep(0.1)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def rendered_log_lines(log_path) -> Counter:
+    """How many times each certificate was rendered, from the worker's JSON log."""
+    counts: Counter = Counter()
+    for line in log_path.read_text().splitlines():
+        if line.startswith("{") and '"certificate rendered"' in line:
+            counts[json.loads(line)["certificate_id"]] += 1
+    return counts
+
+
+def test_burst_worker_warms_up_and_renders(database_url, redis_connection, tmp_path):
+    ids = add_certificates(database_url, 3)
+    enqueue_rendering(Queue(QUEUE_NAME, connection=redis_connection), ids)
+    log = tmp_path / "worker.log"
+    with open(log, "wb") as stderr:
+        result = subprocess.run(
+            [sys.executable, "-m", "services.certificates.worker", "--burst"],
+            env=subprocess_env(database_url, tmp_path / "storage"),
+            stderr=stderr,
+            timeout=180,
+        )
+    assert result.returncode == 0, log.read_text()[-3000:]
+    warmed = [json.loads(line) for line in log.read_text().splitlines() if "weasyprint warmed up" in line]
+    assert warmed and warmed[0]["harfbuzz_subset"] is True
+    assert count_by_status(database_url) == {CertificateStatus.rendered: 3}
+
+
+def test_sigkill_mid_batch_loses_nothing_and_renders_each_once(
+    database_url, redis_connection, tmp_path, db_backend
+):
+    total = 60
+    ids = add_certificates(database_url, total)
+    queue = Queue(QUEUE_NAME, connection=redis_connection)
+    enqueue_rendering(queue, ids, batch_size=20)
+    env = subprocess_env(database_url, tmp_path / "storage")
+    log = tmp_path / "worker.log"
+
+    worker = start_worker(env, log)
+    wait_for(
+        lambda: count_by_status(database_url).get(CertificateStatus.rendered, 0) >= 5,
+        180,
+        "the first certificates",
+        worker,
+    )
+    os.killpg(worker.pid, signal.SIGKILL)
+    worker.wait(timeout=10)
+    done_before = count_by_status(database_url).get(CertificateStatus.rendered, 0)
+    assert done_before < total, "the worker finished before it could be killed; make the batch bigger"
+    assert len(StartedJobRegistry(queue=queue)) == 1  # the batch it was working on, abandoned
+
+    started = time.monotonic()
+    restarted = start_worker(env, log)
+    try:
+        wait_for(
+            lambda: count_by_status(database_url) == {CertificateStatus.rendered: total},
+            240,
+            "every certificate rendered after the restart",
+            restarted,
+        )
+        recovery_s = time.monotonic() - started
+    finally:
+        restarted.terminate()
+        restarted.wait(timeout=30)
+
+    rendered = rendered_log_lines(log)
+    taken = log.read_text().count('"certificate taken"')
+    # Each certificate rendered once; one stored just before the kill may be taken instead of rendered.
+    assert set(rendered) <= set(ids)
+    assert all(count == 1 for count in rendered.values()), rendered.most_common(3)
+    assert len(rendered) + taken == total
+    assert taken <= 1
+    for certificate_id, row in certificates(database_url).items():
+        assert storage.exists(tmp_path / "storage", row.pdf_path), certificate_id
+    assert "requeued abandoned job" in log.read_text()
+    assert recovery_s < 120  # not RQ's ten-minute cleanup
+
+
+def test_a_failed_render_is_retried_by_the_scheduler(database_url, redis_connection, tmp_path):
+    [certificate_id] = add_certificates(database_url, 1, event_id=7)
+    storage_dir = tmp_path / "storage"
+    # The event's folder is taken by a file: storing the PDF fails until someone clears it.
+    (storage_dir / "certificates").mkdir(parents=True)
+    blocker = storage_dir / "certificates" / "7"
+    blocker.write_text("not a folder")
+    queue = Queue(QUEUE_NAME, connection=redis_connection)
+    [job_id] = enqueue_rendering(queue, [certificate_id], retry_intervals=(2, 2))
+    log = tmp_path / "worker.log"
+    worker = start_worker(subprocess_env(database_url, storage_dir), log)
+    try:
+        wait_for(
+            lambda: certificates(database_url)[certificate_id].error is not None,
+            120,
+            "the first failure",
+            worker,
+        )
+        row = certificates(database_url)[certificate_id]
+        assert row.status is CertificateStatus.pending  # retries are left
+        assert queue.fetch_job(job_id).get_status() == "scheduled"
+        blocker.unlink()
+        wait_for(
+            lambda: certificates(database_url)[certificate_id].status is CertificateStatus.rendered,
+            60,
+            "the retry",
+            worker,
+        )
+    finally:
+        worker.terminate()
+        worker.wait(timeout=30)
+    row = certificates(database_url)[certificate_id]
+    assert row.error is None
+    assert storage.exists(storage_dir, row.pdf_path)
+
+
+def test_only_jobs_of_dead_workers_are_requeued(redis_connection):
+    queue = Queue(QUEUE_NAME, connection=redis_connection)
+    registry = StartedJobRegistry(queue=queue)
+    assert requeue_abandoned(queue) == []
+    assert worker_is_alive(redis_connection, "") is False
+    assert worker_is_alive(redis_connection, "never-registered") is False
+    # A worker registered on this machine with our own pid is alive; one with a pid that is gone is not.
+    import socket
+    from datetime import UTC, datetime
+
+    beat = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    redis_connection.hset(
+        "rq:worker:alive",
+        mapping={"hostname": socket.gethostname(), "pid": os.getpid(), "last_heartbeat": beat},
+    )
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()
+    redis_connection.hset(
+        "rq:worker:gone", mapping={"hostname": socket.gethostname(), "pid": gone.pid, "last_heartbeat": beat}
+    )
+    redis_connection.hset(
+        "rq:worker:far-away",
+        mapping={"hostname": "elsewhere", "pid": 1, "last_heartbeat": "2020-01-01T00:00:00.000000Z"},
+    )
+    assert worker_is_alive(redis_connection, "alive") is True
+    assert worker_is_alive(redis_connection, "gone") is False
+    assert worker_is_alive(redis_connection, "far-away") is False
+    assert len(registry) == 0
