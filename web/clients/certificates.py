@@ -128,11 +128,11 @@ def eligibility(event_id: int) -> dict:
     return _api().get(f"/api/v1/events/{event_id}/eligibility")
 
 
-def set_override(event_id: int, participant_id: int, eligible: bool | None, reason: str) -> dict:
-    """Overrides the computed eligibility either way (None clears the override); the reason is kept."""
+def set_override(event_id: int, participant_id: int, decision: dict) -> dict:
+    """Decides by hand, either way: `{"eligible": bool | None, "reason"}` (None goes back to what attendance
+    says); who decided comes from the staff header."""
     path = f"/api/v1/events/{event_id}/eligibility/{participant_id}/override"
-    response = _api().request("PUT", path, json={"eligible": eligible, "reason": reason})
-    return response.json() if response.content else {}
+    return _api().request("PUT", path, json=decision).json()
 
 
 def issue(event_id: int, statements: bool) -> dict:
@@ -155,11 +155,9 @@ def certificate(certificate_id: int) -> dict:
     return _api().get(f"/api/v1/certificates/{certificate_id}")
 
 
-def revoke(certificate_id: int, reason: str, reason_public: bool) -> dict:
-    return _api().post(
-        f"/api/v1/certificates/{certificate_id}/revoke",
-        json={"reason": reason, "reason_public": reason_public},
-    )
+def revoke(certificate_id: int, revocation: dict) -> dict:
+    """`{"reason", "reason_public"}`: the document stays verifiable, as revoked."""
+    return _api().post(f"/api/v1/certificates/{certificate_id}/revoke", json=revocation)
 
 
 def reissue(certificate_id: int) -> dict:

@@ -17,15 +17,16 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from jinja2_fragments.flask import render_block
-from wtforms import BooleanField, IntegerField, RadioField, SelectField, StringField, TextAreaField
-from wtforms.validators import InputRequired, Length, Optional
+from wtforms import BooleanField, IntegerField, RadioField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import InputRequired, Length
 
 from web.auth import organisers
 from web.clients import ServiceError
 from web.clients import certificates as certificates_api
 from web.clients import registration as registration_api
 from web.downloads import pass_through
-from web.forms import show_service_errors
+from web.forms import Choice, form_page, submitted
 
 bp = Blueprint("certificates", __name__)
 
@@ -35,15 +36,13 @@ KIND_LABELS = {
 }
 VALIDITY_LABELS = {"valid": _l("valid"), "revoked": _l("revoked"), "superseded": _l("superseded")}
 RENDER_LABELS = {"pending": _l("being prepared"), "rendered": _l("ready"), "failed": _l("not prepared")}
-COMPLETION_RULES = (
-    ("hours", _l("Enough academic hours attended")),
-    ("days", _l("Present every day")),
-    ("both", _l("Both: enough hours and every day")),
-)
+COMPLETION_RULES = {
+    "hours": _l("Enough academic hours attended"),
+    "days": _l("Present every day"),
+    "both": _l("Both: enough hours and every day"),
+}
 #: the eligibility list's filters, in the order of the tabs
 FILTERS = ("all", "eligible", "not_eligible", "issued")
-#: what the service answers when input is refused: the form is shown again with its messages
-REFUSED = (400, 409, 422)
 
 
 @bp.app_template_filter("document_kind")
@@ -74,15 +73,24 @@ def moment(value: str | None) -> str:
 
 class PolicyForm(FlaskForm):
     """The certificate policy of an event. The service checks every value (hours of a ПК programme,
-    the numbering template, the images); what it refuses lands next to the field."""
+    the numbering templates, the images); what it refuses lands next to the field."""
 
-    programme_kind = SelectField(
-        _l("Programme"), choices=[("ПК", _l("Professional development (ПК): a certificate"))]
+    IMAGES = ("logo", "signature")
+
+    programme_kind = Choice(
+        _l("Programme"), choices=[SelectChoice("ПК", _l("Professional development (ПК): a certificate"))]
     )
     programme_title = StringField(
         _l("Programme title as printed"), validators=[InputRequired(), Length(max=500)]
     )
     academic_hours = IntegerField(_l("Programme hours (academic)"), validators=[InputRequired()])
+    organisation = StringField(_l("Organisation as printed"), validators=[InputRequired(), Length(max=500)])
+    place = StringField(_l("Place of issue"), validators=[Length(max=300)])
+    organisation_key = StringField(
+        _l("Numbering book"),
+        validators=[Length(max=200)],
+        description=_l("Events with the same book share one sequence of numbers per year."),
+    )
     number_template = StringField(
         _l("Certificate number template"),
         validators=[InputRequired(), Length(max=60)],
@@ -93,27 +101,23 @@ class PolicyForm(FlaskForm):
     statement_number_template = StringField(
         _l("Statement number template"), validators=[InputRequired(), Length(max=60)]
     )
-    organisation = StringField(_l("Organisation as printed"), validators=[InputRequired(), Length(max=500)])
-    organisation_key = StringField(
-        _l("Numbering book"),
-        validators=[Length(max=100)],
-        description=_l("Events with the same book share one sequence of numbers per year."),
-    )
     completion_rule = RadioField(
-        _l("Who has completed the programme"), choices=COMPLETION_RULES, default="hours"
+        _l("Who has completed the programme"),
+        choices=[SelectChoice(value, text) for value, text in COMPLETION_RULES.items()],
+        default="hours",
+        validate_choice=False,  # the service knows the rules; an unknown one comes back next to the field
     )
-    min_hours_percent = IntegerField(_l("Share of the programme hours needed, %"), validators=[Optional()])
+    min_hours_percent = IntegerField(
+        _l("Share of the programme hours needed, %"), validators=[InputRequired()]
+    )
     door_counts_sessions = BooleanField(_l("An entry at the door counts that day's sessions as attended"))
     issue_statements = BooleanField(_l("Offer statements of study to those who did not complete"))
-    place = StringField(_l("Place of issue"), validators=[Length(max=300)])
-    signatory_name = StringField(_l("Signatory"), validators=[Length(max=300)])
+    signatory_name = StringField(_l("Signatory"), validators=[Length(max=200)])
     signatory_title = StringField(_l("Signatory's position"), validators=[Length(max=300)])
     logo = FileField(_l("Logo (PNG or JPEG, up to 1 MB)"))
     remove_logo = BooleanField(_l("Remove the logo"))
     signature = FileField(_l("Signature (PNG or JPEG, up to 1 MB)"))
     remove_signature = BooleanField(_l("Remove the signature"))
-
-    IMAGES = ("logo", "signature")
 
     def fill(self, policy: dict) -> None:
         for name, field in self._fields.items():
@@ -123,7 +127,12 @@ class PolicyForm(FlaskForm):
     def payload(self) -> dict:
         """The whole policy as the service takes it; images as base64 (None keeps, "" removes)."""
         skip = {"csrf_token", *self.IMAGES, *(f"remove_{image}" for image in self.IMAGES)}
-        data = {name: field.data for name, field in self._fields.items() if name not in skip}
+        data = {
+            # A text left out of the request is blank, not missing.
+            name: "" if field.data is None and isinstance(field, StringField) else field.data
+            for name, field in self._fields.items()
+            if name not in skip
+        }
         for image in self.IMAGES:
             upload = self[image].data
             content = upload.read() if upload and getattr(upload, "filename", "") else b""
@@ -142,18 +151,10 @@ def policy(event_id: int):
     form = PolicyForm()
     if request.method == "GET":
         form.fill(current or _new_policy(event))
-    elif form.validate_on_submit():
-        try:
-            certificates_api.save_policy(event_id, form.payload())
-        except ServiceError as exc:
-            if exc.status not in REFUSED:
-                raise
-            form.form_errors = show_service_errors(form, exc.problem)
-        else:
-            flash(_("The certificate policy has been saved."))
-            return redirect(url_for("certificates.eligibility", event_id=event_id), 303)
-    status = 422 if request.method == "POST" else 200
-    return render_template("certificates/policy.html", event=event, form=form, policy=current), status
+    elif form.validate_on_submit() and submitted(form, certificates_api.save_policy, event_id) is not None:
+        flash(_("The certificate policy has been saved."))
+        return redirect(url_for("certificates.eligibility", event_id=event_id), 303)
+    return form_page("certificates/policy.html", form, event=event, policy=current)
 
 
 @bp.get("/events/<int:event_id>/certificates/policy/images/<any(logo, signature):image>")
@@ -168,10 +169,10 @@ def _new_policy(event: dict) -> dict:
         "programme_kind": "ПК",
         "programme_title": event.get("title", ""),
         "academic_hours": event.get("academic_hours") or None,
-        "number_template": "ПК-{year}-{seq:04}",
-        "statement_number_template": "СО-{year}-{seq:04}",
         "organisation": event.get("organiser", ""),
         "place": event.get("place", ""),
+        "number_template": "ПК-{year}-{seq:04}",
+        "statement_number_template": "СО-{year}-{seq:04}",
         "completion_rule": "hours",
         "min_hours_percent": 75,
     }
@@ -189,12 +190,7 @@ def eligibility(event_id: int):
     found = certificates_api.eligibility(event_id)
     items = [item for item in found["items"] if _shown(item, show)]
     context = dict(
-        event_id=event_id,
-        items=items,
-        summary=found["summary"],
-        total=len(found["items"]),
-        show=show,
-        **row_context(event_id),
+        event_id=event_id, items=items, summary=found["summary"], show=show, **row_context(event_id)
     )
     if request.htmx and not request.htmx.history_restore_request:
         return render_block("certificates/eligibility.html", "list", **context)
@@ -222,13 +218,13 @@ def row_context(event_id: int) -> dict:
 
 
 def _shown(item: dict, show: str) -> bool:
-    issued = (item.get("certificate") or {}).get("validity") == "valid"
-    return {
-        "all": True,
-        "eligible": item["eligible"],
-        "not_eligible": not item["eligible"],
-        "issued": issued,
-    }[show]
+    if show == "eligible":
+        return item["eligible"]
+    if show == "not_eligible":
+        return not item["eligible"]
+    if show == "issued":
+        return (item.get("certificate") or {}).get("validity") == "valid"
+    return True
 
 
 class OverrideForm(FlaskForm):
@@ -237,9 +233,9 @@ class OverrideForm(FlaskForm):
         _l("Decision"),
         default="",
         choices=[
-            ("1", _l("May receive the certificate")),
-            ("0", _l("May not receive the certificate")),
-            ("", _l("As attendance says")),
+            SelectChoice("1", _l("May receive the certificate")),
+            SelectChoice("0", _l("May not receive the certificate")),
+            SelectChoice("", _l("As attendance says")),
         ],
     )
     reason = TextAreaField(
@@ -248,8 +244,9 @@ class OverrideForm(FlaskForm):
         description=_l("Who decided and why: it is kept with the decision."),
     )
 
-    def decision(self) -> bool | None:
-        return {"1": True, "0": False}.get(self.eligible.data)
+    def payload(self) -> dict:
+        # Whether a reason is needed (it is, unless going back to attendance) is the service's rule.
+        return {"eligible": {"1": True, "0": False}.get(self.eligible.data), "reason": self.reason.data or ""}
 
 
 @bp.route(
@@ -261,42 +258,32 @@ def override(event_id: int, participant_id: int):
     form = OverrideForm()
     if request.method == "GET":
         form.eligible.data = "0" if item["eligible"] else "1"
-    elif form.validate_on_submit():
-        try:
-            certificates_api.set_override(event_id, participant_id, form.decision(), form.reason.data.strip())
-        except ServiceError as exc:
-            if exc.status not in REFUSED:
-                raise
-            form.form_errors = show_service_errors(form, exc.problem)
-        else:
-            if request.htmx:
-                found = certificates_api.eligibility(event_id)
-                updated = next(i for i in found["items"] if i["participant_id"] == participant_id)
-                return render_block(
-                    "certificates/eligibility.html",
-                    "changed_row",
-                    event_id=event_id,
-                    item=updated,
-                    summary=found["summary"],
-                    total=len(found["items"]),
-                    oob=True,
-                    **row_context(event_id),
-                )
-            flash(_("The decision has been recorded."))
-            return redirect(
-                url_for(
-                    "certificates.eligibility", event_id=event_id, _anchor=f"participant-{participant_id}"
-                ),
-                303,
+    elif (
+        form.validate_on_submit()
+        and submitted(form, certificates_api.set_override, event_id, participant_id) is not None
+    ):
+        if request.htmx:
+            found = certificates_api.eligibility(event_id)
+            changed = next(i for i in found["items"] if i["participant_id"] == participant_id)
+            return render_block(
+                "certificates/eligibility.html",
+                "changed_row",
+                event_id=event_id,
+                item=changed,
+                summary=found["summary"],
+                oob=True,
+                **row_context(event_id),
             )
-    context = dict(event_id=event_id, item=item, form=form)
+        flash(_("The decision has been recorded."))
+        return redirect(
+            url_for("certificates.eligibility", event_id=event_id, _anchor=f"participant-{participant_id}"),
+            303,
+        )
+    context = dict(event_id=event_id, item=item)
     if request.htmx:
         # htmx swaps only successful answers: a refused form comes back as 200 with its messages.
-        return render_block("certificates/eligibility.html", "override_row", **context)
-    status = 422 if request.method == "POST" else 200
-    return render_template(
-        "certificates/override.html", event=registration_api.event(event_id), **context
-    ), status
+        return render_block("certificates/eligibility.html", "override_row", form=form, **context)
+    return form_page("certificates/override.html", form, event=registration_api.event(event_id), **context)
 
 
 def _eligibility_item(event_id: int, participant_id: int) -> dict:
@@ -326,8 +313,7 @@ def eligibility_row(event_id: int, participant_id: int):
 @bp.post("/events/<int:event_id>/certificates/issue")
 @organisers
 def issue(event_id: int):
-    statements = request.form.get("statements") == "1"
-    started = certificates_api.issue(event_id, statements)
+    started = certificates_api.issue(event_id, statements=request.form.get("statements") == "1")
     if request.htmx:
         return _progress(event_id, started["batch_id"])
     return redirect(url_for("certificates.batch", event_id=event_id, batch_id=started["batch_id"]), 303)
@@ -358,7 +344,7 @@ def _progress(event_id: int, batch_id: int):
 
 def _batch_of(event_id: int, batch_id: int) -> dict:
     progress = certificates_api.batch(batch_id)
-    if progress.get("event_id", event_id) != event_id:
+    if progress["event_id"] != event_id:
         abort(404)  # another event's batch under this event's URL
     return progress
 
@@ -383,7 +369,7 @@ def issued(event_id: int):
 
 def _running_batch(certificates: list[dict]) -> int | None:
     """The newest batch still rendering, so an organiser who left the progress bar finds it again."""
-    pending = [c["batch_id"] for c in certificates if c.get("status") == "pending" and c.get("batch_id")]
+    pending = [c["batch_id"] for c in certificates if c["status"] == "pending" and c["batch_id"]]
     return max(pending) if pending else None
 
 
@@ -414,8 +400,12 @@ def frdo(event_id: int):
 
 
 class RevokeForm(FlaskForm):
-    reason = TextAreaField(_l("Reason"), validators=[InputRequired(), Length(max=500)])
+    reason = TextAreaField(_l("Reason"), validators=[Length(max=500)])
     reason_public = BooleanField(_l("Show the reason on the verification page"))
+
+    def payload(self) -> dict:
+        # A reason is required: the service says so, next to the field, in the person's language.
+        return {"reason": self.reason.data or "", "reason_public": self.reason_public.data}
 
 
 @bp.route("/events/<int:event_id>/certificates/<int:certificate_id>/revoke", methods=["GET", "POST"])
@@ -423,20 +413,12 @@ class RevokeForm(FlaskForm):
 def revoke(event_id: int, certificate_id: int):
     found = _certificate_of(event_id, certificate_id)
     form = RevokeForm()
-    if form.validate_on_submit():
-        try:
-            certificates_api.revoke(certificate_id, form.reason.data.strip(), form.reason_public.data)
-        except ServiceError as exc:
-            if exc.status not in REFUSED:
-                raise
-            form.form_errors = show_service_errors(form, exc.problem)
-        else:
-            flash(_("Document № %(number)s has been revoked.", number=found["number"]))
-            return redirect(url_for("certificates.issued", event_id=event_id), 303)
-    status = 422 if request.method == "POST" else 200
-    return render_template(
-        "certificates/revoke.html", event=registration_api.event(event_id), certificate=found, form=form
-    ), status
+    if form.validate_on_submit() and submitted(form, certificates_api.revoke, certificate_id) is not None:
+        flash(_("Document № %(number)s has been revoked.", number=found["number"]))
+        return redirect(url_for("certificates.issued", event_id=event_id), 303)
+    return form_page(
+        "certificates/revoke.html", form, event=registration_api.event(event_id), certificate=found
+    )
 
 
 @bp.post("/events/<int:event_id>/certificates/<int:certificate_id>/reissue")
@@ -446,7 +428,7 @@ def reissue(event_id: int, certificate_id: int):
     try:
         certificates_api.reissue(certificate_id)
     except ServiceError as exc:
-        if exc.status not in REFUSED:
+        if exc.status not in (400, 409, 422):
             raise
         flash(exc.problem.get("detail") or _("The request could not be completed."))
     else:

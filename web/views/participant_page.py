@@ -1,4 +1,5 @@
 """Public registration for an event, no login (the personal page it leads to is in `personal`)."""
+
 from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, url_for
@@ -27,8 +28,9 @@ def register(event_id: int):
             # closed between opening the form and sending it
             return render_template("public/register_closed.html", event=event), 403
         if participant is not None:
-            flash(_("You are registered. Keep the link to this page: it is your personal page for the "
-                    "event."))
+            flash(
+                _("You are registered. Keep the link to this page: it is your personal page for the event.")
+            )
             return redirect(url_for("personal.page", token=participant["token"]), 303)
     status = 422 if form.errors else 200
     return render_template("public/register.html", event=event, form=form), status
