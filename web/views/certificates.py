@@ -187,6 +187,11 @@ def eligibility(event_id: int):
     show = request.args.get("show", "all")
     if show not in FILTERS:
         show = "all"
+    rules = certificates_api.policy(event_id)
+    if rules is None:  # nothing to explain before the organiser says what completing means
+        return render_template(
+            "certificates/eligibility.html", event=registration_api.event(event_id), policy=None
+        )
     found = certificates_api.eligibility(event_id)
     items = [item for item in found["items"] if _shown(item, show)]
     context = dict(
@@ -195,10 +200,7 @@ def eligibility(event_id: int):
     if request.htmx and not request.htmx.history_restore_request:
         return render_block("certificates/eligibility.html", "list", **context)
     return render_template(
-        "certificates/eligibility.html",
-        event=registration_api.event(event_id),
-        policy=certificates_api.policy(event_id),
-        **context,
+        "certificates/eligibility.html", event=registration_api.event(event_id), policy=rules, **context
     )
 
 
