@@ -340,25 +340,29 @@ def attended(
     session_hours = (
         case(hours_by_session, value=CheckIn.session_id, else_=0) if hours_by_session else literal(0)
     )
-    per_day = (
-        select(
-            CheckIn.participant_id.label("participant_id"),
-            CheckIn.day.label("day"),
-            func.max(case((CheckIn.session_id.is_(None), 1), else_=0)).label("door"),
-            func.sum(session_hours).label("hours"),
+    if not (door_counts_sessions and hours_by_day):
+        # Hours are the sessions' own: one pass over the check-ins, no per-day step.
+        present = [func.max(case((CheckIn.day == day, 1), else_=0)) for day in days]
+        query = select(CheckIn.participant_id, func.sum(session_hours), *present).where(*where)
+        rows = db.execute(query.group_by(CheckIn.participant_id))
+    else:
+        per_day = (
+            select(
+                CheckIn.participant_id.label("participant_id"),
+                CheckIn.day.label("day"),
+                func.max(case((CheckIn.session_id.is_(None), 1), else_=0)).label("door"),
+                func.sum(session_hours).label("hours"),
+            )
+            .where(*where)
+            .group_by(CheckIn.participant_id, CheckIn.day)
+            .subquery()
         )
-        .where(*where)
-        .group_by(CheckIn.participant_id, CheckIn.day)
-        .subquery()
-    )
-    day_hours = per_day.c.hours
-    if door_counts_sessions and hours_by_day:
+        # A day with a door entry counts all its sessions; otherwise those checked in to.
         whole_day = case(hours_by_day, value=per_day.c.day, else_=0)
         day_hours = case((per_day.c.door == 1, whole_day), else_=per_day.c.hours)
-    present = [func.max(case((per_day.c.day == day, 1), else_=0)) for day in days]
-    rows = db.execute(
-        select(per_day.c.participant_id, func.sum(day_hours), *present).group_by(per_day.c.participant_id)
-    )
+        present = [func.max(case((per_day.c.day == day, 1), else_=0)) for day in days]
+        query = select(per_day.c.participant_id, func.sum(day_hours), *present)
+        rows = db.execute(query.group_by(per_day.c.participant_id))
     return {
         row[0]: Attended(
             int(row[1] or 0), tuple(day for day, flag in zip(days, row[2:], strict=True) if flag)

@@ -9,8 +9,8 @@ hours and the participant's gender («не был» / «не была» / «не
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
-from datetime import date
+from dataclasses import dataclass, field, fields
+from datetime import date, datetime
 from typing import Protocol
 
 from flask_babel import format_date, gettext, ngettext, pgettext
@@ -21,6 +21,7 @@ from services.certificates import attendance
 from services.certificates.models import (
     Certificate,
     CertificatePolicy,
+    CertificateStatus,
     CompletionRule,
     DocumentKind,
     EligibilityOverride,
@@ -63,7 +64,7 @@ class Decision:
     failures: list[str] = field(default_factory=list)
     override: EligibilityOverride | None = None
     #: the person's newest document that was not replaced by a newer version (valid or revoked)
-    certificate: Certificate | None = None
+    certificate: DocumentState | None = None
 
     @property
     def attended_anything(self) -> bool:
@@ -80,7 +81,7 @@ def decide(
     attended: attendance.Attended | None,
     cancelled: bool,
     override: EligibilityOverride | None,
-    certificate: Certificate | None = None,
+    certificate: DocumentState | None = None,
     participant_id: int = 0,
 ) -> Decision:
     hours = attended.academic_hours if attended else 0
@@ -123,17 +124,83 @@ def newest_overrides(
     return {row.participant_id: row for row in rows}
 
 
+@dataclass(frozen=True)
+class DocumentState:
+    """A document as eligibility and the lists need it: no snapshot, so a thousand load quickly."""
+
+    id: int
+    participant_id: int
+    kind: DocumentKind
+    number: str
+    status: CertificateStatus
+    version: int
+    revoked_at: datetime | None
+    superseded_at: datetime | None
+    superseded_by_id: int | None
+    verification_code: str
+
+    @property
+    def validity(self) -> Validity:
+        if self.revoked_at is not None:
+            return Validity.revoked
+        if self.superseded_at is not None or self.superseded_by_id is not None:
+            return Validity.superseded
+        return Validity.valid
+
+
+_STATE_COLUMNS = [getattr(Certificate, f.name) for f in fields(DocumentState)]
+
+
 def current_documents(
     db: Session, event_id: int, participant_id: int | None = None
-) -> dict[int, Certificate]:
+) -> dict[int, DocumentState]:
     """Per participant, the newest document not replaced by a newer version (it may be revoked)."""
-    query = select(Certificate).where(Certificate.event_id == event_id, Certificate.superseded_at.is_(None))
+    query = select(*_STATE_COLUMNS).where(
+        Certificate.event_id == event_id, Certificate.superseded_at.is_(None)
+    )
     if participant_id is not None:
         query = query.where(Certificate.participant_id == participant_id)
-    found: dict[int, Certificate] = {}
-    for certificate in db.scalars(query.order_by(Certificate.id)):
-        found[certificate.participant_id] = certificate  # a later id wins
+    found: dict[int, DocumentState] = {}
+    for row in db.execute(query.order_by(Certificate.id)):
+        found[row.participant_id] = DocumentState(*row)  # a later id wins
     return found
+
+
+@dataclass(frozen=True)
+class Facts:
+    """What the database knows about an event's participants, gathered in three aggregate queries."""
+
+    days: list[date]
+    attended: dict[int, attendance.Attended]
+    overrides: dict[int, EligibilityOverride]
+    documents: dict[int, DocumentState]
+
+
+def gather(
+    db: Session, policy: CertificatePolicy, programme: Mapping[int, attendance.ProgrammeSessionLike]
+) -> Facts:
+    return Facts(
+        days=programme_days(programme),
+        attended=attendance.attended(db, policy.event_id, programme, policy.door_counts_sessions),
+        overrides=newest_overrides(db, policy.event_id),
+        documents=current_documents(db, policy.event_id),
+    )
+
+
+def decide_all(policy: CertificatePolicy, facts: Facts, people: Iterable[PersonLike]) -> list[Decision]:
+    """The decision for each of `people`, in their order."""
+    return [
+        decide(
+            policy,
+            facts.days,
+            facts.attended.get(person.id),
+            person.status == "cancelled",
+            facts.overrides.get(person.id),
+            facts.documents.get(person.id),
+            participant_id=person.id,
+        )
+        for person in people
+    ]
 
 
 def evaluate(
@@ -142,23 +209,7 @@ def evaluate(
     programme: Mapping[int, attendance.ProgrammeSessionLike],
     people: Iterable[PersonLike],
 ) -> list[Decision]:
-    """The decision for each of `people`, in their order."""
-    days = programme_days(programme)
-    hours = attendance.attended(db, policy.event_id, programme, policy.door_counts_sessions)
-    overrides = newest_overrides(db, policy.event_id)
-    documents = current_documents(db, policy.event_id)
-    return [
-        decide(
-            policy,
-            days,
-            hours.get(person.id),
-            person.status == "cancelled",
-            overrides.get(person.id),
-            documents.get(person.id),
-            participant_id=person.id,
-        )
-        for person in people
-    ]
+    return decide_all(policy, gather(db, policy, programme), people)
 
 
 def evaluate_one(
@@ -247,6 +298,30 @@ def explain(decision: Decision, gender: str | None) -> list[str]:
     if override is not None and not decision.cancelled:
         reasons.append(_decided(gender, bool(override.eligible), override.reason))
     return reasons
+
+
+class Wording:
+    """`explain` with a memo for one request: a thousand people share a few dozen distinct reasons, and
+    each is worded (looked up in the catalog) once."""
+
+    def __init__(self) -> None:
+        self._memo: dict[tuple, list[str]] = {}
+
+    def reasons(self, decision: Decision, gender: str | None) -> list[str]:
+        override = decision.override
+        key = (
+            decision.cancelled,
+            tuple(decision.failures),
+            decision.attended_hours if "hours" in decision.failures else None,
+            decision.programme_hours,
+            decision.required_hours,
+            tuple(decision.days_missing) if "days" in decision.failures else (),
+            gender,
+            (override.eligible, override.reason) if override is not None else None,
+        )
+        if key not in self._memo:
+            self._memo[key] = explain(decision, gender)
+        return list(self._memo[key])
 
 
 def summary_sentence(decision: Decision) -> str:

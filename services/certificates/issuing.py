@@ -179,7 +179,7 @@ class _Target:
     kind: DocumentKind
     attended_hours: int
     #: a valid справка that an удостоверение now replaces
-    replaces: Certificate | None
+    replaces: eligibility.DocumentState | None
 
 
 def _targets(decisions: list[eligibility.Decision], people: Mapping[int, Participant], statements: bool):
@@ -228,10 +228,11 @@ def _issue_locked(db, policy, event, programme, people, statements, staff, issue
     targets = list(_targets(decisions, people, statements))
     batch = RenderBatch(event_id=policy.event_id, total=len(targets), created_by=staff)
     db.add(batch)
+    replaced_ids = [t.replaces.id for t in targets if t.replaces is not None]
+    replaced = {c.id: c for c in db.scalars(select(Certificate).where(Certificate.id.in_(replaced_ids)))}
     now = utcnow()
-    for target in targets:
-        if target.replaces is not None:
-            target.replaces.superseded_at = now
+    for certificate in replaced.values():
+        certificate.superseded_at = now
     db.flush()  # the replaced справки leave the one-current-document index before the new rows arrive
     documents = [
         _new_document(
@@ -244,7 +245,7 @@ def _issue_locked(db, policy, event, programme, people, statements, staff, issue
             issued_on,
             batch,
             staff,
-            t.replaces,
+            replaced[t.replaces.id] if t.replaces else None,
         )
         for t in targets
     ]
@@ -252,7 +253,7 @@ def _issue_locked(db, policy, event, programme, people, statements, staff, issue
     db.flush()
     for target, document in zip(targets, documents, strict=True):
         if target.replaces is not None:
-            target.replaces.superseded_by_id = document.id
+            replaced[target.replaces.id].superseded_by_id = document.id
     db.commit()
     return Issued(
         batch=batch,

@@ -5,9 +5,12 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date
 from datetime import time as clock_time
+from typing import TypeVar
 
 import requests
 from flask import current_app
@@ -15,6 +18,7 @@ from flask import current_app
 from eventops.service_auth import bearer
 
 TIMEOUT_SECONDS = 5
+T = TypeVar("T")
 #: how long a check-in trusts a fetched programme; a session id not in it triggers a fresh fetch anyway
 PROGRAMME_TTL_SECONDS = 60
 
@@ -194,6 +198,21 @@ def fetch_participant(event_id: int, participant_id: int) -> Participant:
     if participant.event_id != event_id:
         raise ParticipantNotFound(participant_id)
     return participant
+
+
+_background = ThreadPoolExecutor(max_workers=4, thread_name_prefix="registration")
+
+
+def in_background(call: Callable[..., T], *args) -> Future[T]:
+    """Run one of these calls on a helper thread (with this app), so that the caller's own database work
+    overlaps registration's answer."""
+    app = current_app._get_current_object()
+
+    def run():
+        with app.app_context():
+            return call(*args)
+
+    return _background.submit(run)
 
 
 _cache: dict[tuple[str, int], tuple[float, dict[int, ProgrammeSession]]] = {}

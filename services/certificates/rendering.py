@@ -13,18 +13,19 @@ from __future__ import annotations
 
 import base64
 import copy
+import mimetypes
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from urllib.parse import unquote, urlsplit
+from urllib.parse import unquote, unquote_to_bytes, urlsplit
 from urllib.request import url2pathname
 
 import segno
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from weasyprint import CSS, HTML
 from weasyprint.text.fonts import FontConfiguration
-from weasyprint.urls import URLFetcher
+from weasyprint.urls import URLFetcher, URLFetcherResponse
 
 from services.certificates import wording
 
@@ -41,26 +42,42 @@ class ForbiddenResource(ValueError):
 class TemplatesOnlyFetcher(URLFetcher):
     """WeasyPrint's fetcher, allowed to read `data:` URIs and files inside the templates folder only.
 
-    Any other URL (http, ftp, a file elsewhere) raises, and `fail_on_errors` makes that stop the render
-    instead of leaving a silent hole in the PDF: a certificate is never printed with a missing part.
+    Both are answered here, without urllib's openers (so no other scheme can slip through a handler).
+    Any other URL raises, and `fail_on_errors` makes that stop the render instead of leaving a silent hole
+    in the PDF: a certificate is never printed with a missing part.
     """
 
     def __init__(self, root: Path = TEMPLATES) -> None:
         super().__init__(allowed_protocols=("data", "file"), allow_redirects=False, fail_on_errors=True)
         self.root = root.resolve()
 
-    def fetch(self, url: str, headers=None):
+    def fetch(self, url: str, headers=None) -> URLFetcherResponse:
         parts = urlsplit(url)
         scheme = parts.scheme.lower()
+        if scheme == "data":
+            return self._data(url)
         if scheme == "file":
             if parts.netloc not in ("", "localhost"):
                 raise ForbiddenResource(f"refused to fetch {url!r}: not a local file")
             path = Path(url2pathname(unquote(parts.path))).resolve()
             if not path.is_relative_to(self.root) or not path.is_file():
                 raise ForbiddenResource(f"refused to fetch {url!r}: outside the templates folder")
-        elif scheme != "data":
-            raise ForbiddenResource(f"refused to fetch {url!r}: only data: URIs and template files")
-        return super().fetch(url, headers)
+            mime = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+            return URLFetcherResponse(path.as_uri(), body=path.read_bytes(), headers={"Content-Type": mime})
+        raise ForbiddenResource(f"refused to fetch {url!r}: only data: URIs and template files")
+
+    @staticmethod
+    def _data(url: str) -> URLFetcherResponse:
+        header, comma, payload = url[len("data:") :].partition(",")
+        if not comma:
+            raise ForbiddenResource("a data: URI without data")
+        params = header.split(";")
+        mime = params[0] or "text/plain"
+        if "base64" in params[1:]:
+            body = base64.b64decode(payload, validate=False)
+        else:
+            body = unquote_to_bytes(payload)
+        return URLFetcherResponse(url, body=body, headers={"Content-Type": mime})
 
 
 def data_uri(content: bytes | None, mime: str | None) -> str | None:

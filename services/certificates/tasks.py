@@ -26,7 +26,7 @@ from services.certificates.rendering import CertificateRenderer, Images, Printab
 
 QUEUE_NAME = "certificates"
 #: certificates per job: one HTML document and one layout pass (the benchmark measures the choice)
-BATCH_SIZE = 40
+BATCH_SIZE = 20
 #: seconds between the retries of a failed render; the worker's scheduler moves them back to the queue
 RETRY_INTERVALS = (5, 30, 120)
 #: a batch takes a few seconds; this only stops a render that hangs

@@ -133,6 +133,9 @@ class CertificateWorker(Worker):
         self._last_reaped = time.monotonic()
         for queue in self.queues:
             requeue_abandoned(queue, self.stale_after)
+            # A job taken off the queue by a worker that died before starting it waits in RQ's
+            # intermediate queue; RQ treats one seen there twice a minute apart as failed (and retries it).
+            queue.intermediate_queue.cleanup(self, queue)
         # The scheduler's lock may have belonged to a worker that was killed: take it over once it expires.
         if self.scheduler and (not self.scheduler._process or not self.scheduler._process.is_alive()):
             self.scheduler.acquire_locks(auto_start=True)

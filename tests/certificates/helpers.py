@@ -196,3 +196,37 @@ class Course:
 
     def documents(self) -> list[dict]:
         return self.get(f"/events/{self.event_id}/certificates").json["items"]
+
+
+def store_pdfs(app, certificate_ids: list[int] | None = None) -> dict[int, bytes]:
+    """Stand in for the worker: a real one-page PDF per document (its number as the PDF title) in storage,
+    and the row marked rendered. The worker's own rendering is tested with the rendering tests."""
+    import io
+
+    from pypdf import PdfWriter
+    from sqlalchemy import select
+    from sqlalchemy.orm import Session
+
+    from eventops.db import utcnow
+    from services.certificates import storage
+    from services.certificates.models import Certificate, CertificateStatus
+
+    stored = {}
+    storage_dir = app.config["SETTINGS"].storage_dir
+    with Session(app.extensions["db_engine"]) as session:
+        query = select(Certificate)
+        if certificate_ids is not None:
+            query = query.where(Certificate.id.in_(certificate_ids))
+        for certificate in session.scalars(query):
+            writer = PdfWriter()
+            writer.add_blank_page(595, 842)
+            writer.add_metadata({"/Title": certificate.number})
+            out = io.BytesIO()
+            writer.write(out)
+            path = storage.certificate_path(certificate.event_id, certificate.id)
+            storage.write(storage_dir, path, out.getvalue())
+            certificate.pdf_path, certificate.status = path, CertificateStatus.rendered
+            certificate.rendered_at = utcnow()
+            stored[certificate.id] = out.getvalue()
+        session.commit()
+    return stored

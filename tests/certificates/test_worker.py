@@ -32,13 +32,14 @@ from tests.certificates.support import (
 def start_worker(env: dict, log_path, *args: str) -> subprocess.Popen:
     # A session of its own, so that SIGKILL reaches the worker, its work horse and its scheduler at once,
     # as when the machine or the container goes away.
-    return subprocess.Popen(
-        [sys.executable, "-m", "services.certificates.worker", *args],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=open(log_path, "ab"),
-        start_new_session=True,
-    )
+    with open(log_path, "ab") as log:
+        return subprocess.Popen(
+            [sys.executable, "-m", "services.certificates.worker", *args],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=log,
+            start_new_session=True,
+        )
 
 
 def wait_for(condition, timeout: float, what: str, process: subprocess.Popen | None = None) -> None:

@@ -89,7 +89,9 @@ def override_out(decision: eligibility.Decision) -> schemas.OverrideOut | None:
 
 
 def eligibility_item(
-    decision: eligibility.Decision, person: registration_client.Participant
+    decision: eligibility.Decision,
+    person: registration_client.Participant,
+    wording: eligibility.Wording | None = None,
 ) -> schemas.EligibilityItem:
     return schemas.EligibilityItem(
         participant_id=person.id,
@@ -103,7 +105,7 @@ def eligibility_item(
         days_missing=decision.days_missing,
         eligible=decision.eligible,
         computed_eligible=decision.computed_eligible,
-        reasons=eligibility.explain(decision, person.gender),
+        reasons=(wording or eligibility.Wording()).reasons(decision, person.gender),
         override=override_out(decision),
         certificate=brief(decision.certificate),
     )
@@ -127,10 +129,14 @@ def refused(exc: issuing.IssuingRefused) -> Problem:
 @spec.validate(resp=Responses(HTTP_200=schemas.Eligibility, HTTP_404=None, HTTP_503=None))
 def read_eligibility(event_id: int):
     rules = policy_or_404(event_id)
-    people = from_registration(registration_client.fetch_participants, event_id)
+    # The participants (the slow answer) arrive while the database counts attendance.
+    people_soon = registration_client.in_background(registration_client.fetch_participants, event_id)
     programme = from_registration(registration_client.fetch_sessions, event_id)
-    decisions = eligibility.evaluate(db.session(), rules, programme, people.values())
-    items = [eligibility_item(d, people[d.participant_id]) for d in decisions]
+    facts = eligibility.gather(db.session(), rules, programme)
+    people = from_registration(people_soon.result)
+    decisions = eligibility.decide_all(rules, facts, people.values())
+    wording = eligibility.Wording()
+    items = [eligibility_item(d, people[d.participant_id], wording) for d in decisions]
     summary = schemas.EligibilitySummary(
         total=len(decisions),
         eligible=sum(d.eligible for d in decisions),
@@ -270,7 +276,10 @@ def pdf_response(certificate: Certificate):
         log.error("certificate %s is rendered but its PDF is missing", certificate.id)
         raise not_found(_("The PDF file is missing; issue it again.")) from None
     return send_file(
-        file, mimetype="application/pdf", download_name=f"{archive.safe_name(certificate.number)}.pdf"
+        file,
+        mimetype="application/pdf",
+        as_attachment=True,
+        download_name=f"{archive.safe_name(certificate.number)}.pdf",
     )
 
 
@@ -347,7 +356,7 @@ def participant_pdf(event_id: int, participant_id: int):
     document = current_document(event_id, participant_id)
     if document is None or document.validity is not Validity.valid:
         raise not_found(_("There is no certificate to download."))
-    return pdf_response(document)
+    return pdf_response(db.session().get(Certificate, document.id))
 
 
 # --- the event's exports ---------------------------------------------------------------------------
