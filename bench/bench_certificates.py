@@ -20,8 +20,10 @@ BENCH_CERTIFICATES_BATCH_SIZES (layout pass sizes to compare, "1,10,25,40,80").
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -160,10 +162,13 @@ class System:
             process.terminate()
         for process in processes:
             try:
-                process.wait(timeout=30)
+                process.wait(timeout=60)
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
+            # Each worker leads its own process group: nothing it forked (horse, scheduler) stays behind.
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)
 
     def __exit__(self, *_exc) -> None:
         self.stop(self.processes)

@@ -43,9 +43,10 @@ STALE_AFTER = 60.0
 def worker_is_alive(connection: Redis, worker_name: str, stale_after: float = STALE_AFTER) -> bool:
     """Whether the worker that started a job can still finish it.
 
-    On this machine its process is asked directly (a pid that is gone or a zombie is dead); elsewhere, its
-    registration must still exist, not be marked dead, and have a recent heartbeat (a busy worker beats
-    every few seconds while its horse works).
+    Its registration must exist, not be marked dead, and carry a recent heartbeat (a busy worker beats
+    every few seconds while its horse works). On this machine its process is also asked directly, which
+    finds a SIGKILLed worker at once; a pid that is our own belongs to an earlier life of this process
+    (a restarted container), since a worker looking for abandoned jobs has none of its own running.
     """
     if not worker_name:
         return False
@@ -53,7 +54,9 @@ def worker_is_alive(connection: Redis, worker_name: str, stale_after: float = ST
     if not data or "death" in data:
         return False
     if data.get("hostname") == socket.gethostname() and data.get("pid"):
-        return _process_alive(int(data["pid"]))
+        pid = int(data["pid"])
+        if pid == os.getpid() or not _process_alive(pid):
+            return False
     try:
         last = datetime.fromisoformat(data["last_heartbeat"].replace("Z", "+00:00"))
     except (KeyError, ValueError):
@@ -136,9 +139,15 @@ class CertificateWorker(Worker):
             # A job taken off the queue by a worker that died before starting it waits in RQ's
             # intermediate queue; RQ treats one seen there twice a minute apart as failed (and retries it).
             queue.intermediate_queue.cleanup(self, queue)
-        # The scheduler's lock may have belonged to a worker that was killed: take it over once it expires.
-        if self.scheduler and (not self.scheduler._process or not self.scheduler._process.is_alive()):
-            self.scheduler.acquire_locks(auto_start=True)
+        # The scheduler's lock may have belonged to a worker that was killed: take it over once it expires
+        # (not while stopping: a scheduler started now would outlive this worker).
+        scheduler = self.scheduler
+        if (
+            scheduler
+            and not self._stop_requested
+            and (not scheduler._process or not scheduler._process.is_alive())
+        ):
+            scheduler.acquire_locks(auto_start=True)
         if self.last_cleaned_at is None or (
             (datetime.now(UTC) - self.last_cleaned_at).total_seconds() > self.maintenance_interval
         ):

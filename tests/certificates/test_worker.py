@@ -6,13 +6,16 @@ once), and a render that fails is brought back by the RQ scheduler after its ret
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
 from collections import Counter
+from datetime import UTC, datetime
 
 from rq import Queue
 from rq.registry import StartedJobRegistry
@@ -40,6 +43,16 @@ def start_worker(env: dict, log_path, *args: str) -> subprocess.Popen:
             stderr=log,
             start_new_session=True,
         )
+
+
+def stop_worker(process: subprocess.Popen) -> None:
+    """A warm shutdown, then nothing of its process group left behind (horse, scheduler)."""
+    process.terminate()
+    try:
+        process.wait(timeout=60)
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
 
 
 def wait_for(condition, timeout: float, what: str, process: subprocess.Popen | None = None) -> None:
@@ -113,8 +126,7 @@ def test_sigkill_mid_batch_loses_nothing_and_renders_each_once(
         )
         recovery_s = time.monotonic() - started
     finally:
-        restarted.terminate()
-        restarted.wait(timeout=30)
+        stop_worker(restarted)
 
     rendered = rendered_log_lines(log)
     taken = log.read_text().count('"certificate taken"')
@@ -158,38 +170,39 @@ def test_a_failed_render_is_retried_by_the_scheduler(database_url, redis_connect
             worker,
         )
     finally:
-        worker.terminate()
-        worker.wait(timeout=30)
+        stop_worker(worker)
     row = certificates(database_url)[certificate_id]
     assert row.error is None
     assert storage.exists(storage_dir, row.pdf_path)
 
 
-def test_only_jobs_of_dead_workers_are_requeued(redis_connection):
+def test_which_workers_count_as_alive(redis_connection):
     queue = Queue(QUEUE_NAME, connection=redis_connection)
-    registry = StartedJobRegistry(queue=queue)
     assert requeue_abandoned(queue) == []
     assert worker_is_alive(redis_connection, "") is False
     assert worker_is_alive(redis_connection, "never-registered") is False
-    # A worker registered on this machine with our own pid is alive; one with a pid that is gone is not.
-    import socket
-    from datetime import UTC, datetime
-
-    beat = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-    redis_connection.hset(
-        "rq:worker:alive",
-        mapping={"hostname": socket.gethostname(), "pid": os.getpid(), "last_heartbeat": beat},
-    )
+    here = socket.gethostname()
+    fresh = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    old = "2020-01-01T00:00:00.000000Z"
+    sleeper = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
     gone = subprocess.Popen([sys.executable, "-c", "pass"])
     gone.wait()
-    redis_connection.hset(
-        "rq:worker:gone", mapping={"hostname": socket.gethostname(), "pid": gone.pid, "last_heartbeat": beat}
-    )
-    redis_connection.hset(
-        "rq:worker:far-away",
-        mapping={"hostname": "elsewhere", "pid": 1, "last_heartbeat": "2020-01-01T00:00:00.000000Z"},
-    )
-    assert worker_is_alive(redis_connection, "alive") is True
-    assert worker_is_alive(redis_connection, "gone") is False
-    assert worker_is_alive(redis_connection, "far-away") is False
-    assert len(registry) == 0
+    workers = {
+        "alive": {"hostname": here, "pid": sleeper.pid, "last_heartbeat": fresh},
+        "gone": {"hostname": here, "pid": gone.pid, "last_heartbeat": fresh},
+        # a pid taken again by another process: the silence gives it away
+        "reused-pid": {"hostname": here, "pid": sleeper.pid, "last_heartbeat": old},
+        # our own pid: an earlier life of this process, in a restarted container
+        "earlier-life": {"hostname": here, "pid": os.getpid(), "last_heartbeat": fresh},
+        "far-away-busy": {"hostname": "elsewhere", "pid": 1, "last_heartbeat": fresh},
+        "far-away-silent": {"hostname": "elsewhere", "pid": 1, "last_heartbeat": old},
+        "said-goodbye": {"hostname": "elsewhere", "pid": 1, "last_heartbeat": fresh, "death": fresh},
+    }
+    try:
+        for name, fields in workers.items():
+            redis_connection.hset(f"rq:worker:{name}", mapping=fields)
+        alive = {name for name in workers if worker_is_alive(redis_connection, name)}
+    finally:
+        sleeper.kill()
+        sleeper.wait()
+    assert alive == {"alive", "far-away-busy"}
