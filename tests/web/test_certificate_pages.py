@@ -11,9 +11,15 @@ import pytest
 import requests
 
 from tests.conftest import REDIS_URL, auth_headers
-from tests.web.support import csrf_token, logged_in_session
-from tests.web.test_access import as_role, gateway, open_page  # noqa: F401 (gateway is a fixture)
-from tests.web.test_registration_pages import add_participant, api, make_event
+from tests.web.support import (
+    add_participant,
+    api,
+    as_role,
+    csrf_token,
+    logged_in_session,
+    make_event,
+    open_page,
+)
 
 ORGANISERS = {"organiser", "admin"}
 ROLES = ("checkin", "organiser", "admin")
@@ -40,7 +46,7 @@ PAGES = [
 
 @pytest.mark.parametrize("role", ROLES)
 @pytest.mark.parametrize(("method", "path"), PAGES, ids=[f"{m} {p}" for m, p in PAGES])
-def test_only_organisers_open_certificate_pages(gateway, role, method, path):  # noqa: F811
+def test_only_organisers_open_certificate_pages(gateway, role, method, path):
     browser, token = as_role(gateway, role)
     response = open_page(browser, token, method, path)
     if role in ORGANISERS:
@@ -52,7 +58,7 @@ def test_only_organisers_open_certificate_pages(gateway, role, method, path):  #
 
 
 @pytest.mark.parametrize(("method", "path"), PAGES, ids=[f"{m} {p}" for m, p in PAGES])
-def test_certificate_pages_send_strangers_to_the_login_page(gateway, method, path):  # noqa: F811
+def test_certificate_pages_send_strangers_to_the_login_page(gateway, method, path):
     browser, token = as_role(gateway, None)
     response = open_page(browser, token, method, path)
     assert response.status_code == 302 and response.headers["Location"].startswith("/login?next=")
@@ -68,7 +74,7 @@ def test_certificate_pages_send_strangers_to_the_login_page(gateway, method, pat
         "/events/1/certificates/eligibility/1/override",
     ],
 )
-def test_every_certificate_form_needs_its_csrf_token(gateway, path):  # noqa: F811
+def test_every_certificate_form_needs_its_csrf_token(gateway, path):
     browser, _token = as_role(gateway, "organiser")
     response = browser.post(path, data={"reason": "ошибка"})
     assert response.status_code == 400
@@ -103,14 +109,14 @@ def certificates_api(system, method: str, path: str, **kwargs):
 
 
 @dataclass
-class Course:
+class TrainedCourse:
     event_id: int
     sessions: list[dict]
     #: by surname: Ёлкин came to everything, Смирнова missed the second day, Петров cancelled
     people: dict[str, dict]
 
 
-def make_course(system) -> Course:
+def make_trained_course(system) -> TrainedCourse:
     event_id = make_event(system)
     sessions = [
         api(
@@ -158,10 +164,10 @@ def make_course(system) -> Course:
             },
         )
     api(system, "POST", f"/api/v1/events/{event_id}/participants/{people['Петров']['id']}/cancel")
-    return Course(event_id, sessions, people)
+    return TrainedCourse(event_id, sessions, people)
 
 
-def with_policy(system, course: Course, **changes) -> Course:
+def with_policy(system, course: TrainedCourse, **changes) -> TrainedCourse:
     certificates_api(system, "PUT", f"/api/v1/events/{course.event_id}/policy", json={**POLICY, **changes})
     return course
 
@@ -185,7 +191,7 @@ def renders_here(monkeypatch, database_url, tmp_path):
     monkeypatch.setenv("REDIS_URL", REDIS_URL)
 
 
-def post_form(browser: requests.Session, url: str, page_url: str, data: dict, files=None, **kwargs):
+def send_form(browser: requests.Session, url: str, page_url: str, data: dict, files=None, **kwargs):
     """Opens the page the form is on (for its CSRF token), then sends the form as a browser would."""
     token = csrf_token(browser.get(page_url).text)
     return browser.post(url, data={**data, "csrf_token": token}, files=files, allow_redirects=False, **kwargs)
@@ -217,14 +223,14 @@ def test_the_policy_form_saves_and_puts_the_services_refusals_next_to_the_fields
     live_system, staff_factory, db_backend
 ):
     web = live_system.web_url
-    course = make_course(live_system)
+    course = make_trained_course(live_system)
     browser = logged_in_session(web, *staff_factory("organiser"))
     url = f"{web}/events/{course.event_id}/certificates/policy"
     first = browser.get(url)
     assert first.status_code == 200
     assert 'value="ПК-{year}-{seq:04}"' in first.text, "a new policy starts from the usual template"
 
-    refused = post_form(
+    refused = send_form(
         browser,
         url,
         url,
@@ -245,13 +251,13 @@ def test_the_policy_form_saves_and_puts_the_services_refusals_next_to_the_fields
         == 404
     ), "nothing half-saved"
 
-    bad_image = post_form(
+    bad_image = send_form(
         browser, url, url, policy_form(), files={"logo": ("logo.png", b"GIF89a not a png", "image/png")}
     )
     assert bad_image.status_code == 422
     assert re.search(r'id="logo-error">[^<]*PNG', bad_image.text)
 
-    saved = post_form(
+    saved = send_form(
         browser,
         url,
         url,
@@ -271,13 +277,13 @@ def test_the_policy_form_saves_and_puts_the_services_refusals_next_to_the_fields
 
 def test_policy_messages_follow_the_persons_language(live_system, staff_factory):
     web = live_system.web_url
-    course = make_course(live_system)
+    course = make_trained_course(live_system)
     browser = logged_in_session(web, *staff_factory("organiser"))
     browser.post(
         f"{web}/language", data={"lang": "en", "csrf_token": csrf_token(browser.get(f"{web}/").text)}
     )
     url = f"{web}/events/{course.event_id}/certificates/policy"
-    refused = post_form(browser, url, url, policy_form(academic_hours="12"))
+    refused = send_form(browser, url, url, policy_form(academic_hours="12"))
     assert refused.status_code == 422
     assert re.search(r'id="academic_hours-error">[^<]*at least 16', refused.text)
     assert "Certificate policy" in refused.text or "Policy" in refused.text
@@ -285,7 +291,7 @@ def test_policy_messages_follow_the_persons_language(live_system, staff_factory)
 
 def test_the_eligibility_list_explains_counts_and_filters(live_system, staff_factory, db_backend):
     web = live_system.web_url
-    course = with_policy(live_system, make_course(live_system))
+    course = with_policy(live_system, make_trained_course(live_system))
     browser = logged_in_session(web, *staff_factory("organiser"))
     page = browser.get(f"{web}/events/{course.event_id}/certificates/eligibility")
     assert page.status_code == 200
@@ -315,7 +321,7 @@ def test_the_eligibility_list_explains_counts_and_filters(live_system, staff_fac
 
 def test_an_override_needs_a_reason_and_says_who_decided(live_system, staff_factory, db_backend):
     web = live_system.web_url
-    course = with_policy(live_system, make_course(live_system))
+    course = with_policy(live_system, make_trained_course(live_system))
     username, password = staff_factory("organiser")
     browser = logged_in_session(web, username, password)
     smirnova = course.people["Смирнова"]["id"]
@@ -325,7 +331,7 @@ def test_an_override_needs_a_reason_and_says_who_decided(live_system, staff_fact
         "the form offers the other decision"
     )
 
-    refused = post_form(browser, url, url, {"eligible": "1", "reason": "  "})
+    refused = send_form(browser, url, url, {"eligible": "1", "reason": "  "})
     assert refused.status_code == 422
     assert re.search(r'id="reason-error">[^<]+', refused.text), "the reason is required, said next to it"
     assert (
@@ -351,17 +357,17 @@ def test_an_override_needs_a_reason_and_says_who_decided(live_system, staff_fact
     assert decided["eligible"] and not decided["computed_eligible"] and decided["override"]["by"] == username
 
     # Back to what attendance says: no reason needed; without htmx the answer is a redirect.
-    cleared = post_form(browser, url, url, {"eligible": "", "reason": ""})
+    cleared = send_form(browser, url, url, {"eligible": "", "reason": ""})
     assert cleared.status_code == 303
     items = certificates_api(live_system, "GET", f"/api/v1/events/{course.event_id}/eligibility")["items"]
     assert not next(i for i in items if i["participant_id"] == smirnova)["eligible"]
 
 
-def issue_all(system, browser, course: Course, statements: bool = False) -> dict:
+def issue_all(system, browser, course: TrainedCourse, statements: bool = False) -> dict:
     web = system.web_url
     page = f"{web}/events/{course.event_id}/certificates/eligibility"
     data = {"statements": "1"} if statements else {}
-    started = post_form(
+    started = send_form(
         browser,
         f"{web}/events/{course.event_id}/certificates/issue",
         page,
@@ -376,7 +382,7 @@ def test_issuing_shows_a_progress_bar_that_polls_itself_until_done(
     live_system, staff_factory, renders_here, redis_connection, db_backend
 ):
     web = live_system.web_url
-    course = with_policy(live_system, make_course(live_system))
+    course = with_policy(live_system, make_trained_course(live_system))
     browser = logged_in_session(web, *staff_factory("organiser"))
     fragment = issue_all(live_system, browser, course, statements=True)["fragment"]
     assert fragment.lstrip().startswith('<div id="batch-progress"')
@@ -422,10 +428,10 @@ def test_issuing_shows_a_progress_bar_that_polls_itself_until_done(
 
 def test_issuing_without_htmx_redirects_to_the_batch_page(live_system, staff_factory, redis_connection):
     web = live_system.web_url
-    course = with_policy(live_system, make_course(live_system))
+    course = with_policy(live_system, make_trained_course(live_system))
     browser = logged_in_session(web, *staff_factory("organiser"))
     page = f"{web}/events/{course.event_id}/certificates/eligibility"
-    started = post_form(browser, f"{web}/events/{course.event_id}/certificates/issue", page, {})
+    started = send_form(browser, f"{web}/events/{course.event_id}/certificates/issue", page, {})
     assert started.status_code == 303
     assert re.search(rf"/events/{course.event_id}/certificates/batches/\d+$", started.headers["Location"])
     batch_page = browser.get(web + started.headers["Location"])
@@ -439,8 +445,8 @@ def test_issuing_without_htmx_redirects_to_the_batch_page(live_system, staff_fac
     ), "a batch of another event"
 
 
-def issued_course(system, browser, renders_here) -> tuple[Course, dict]:
-    course = with_policy(system, make_course(system))
+def issued_course(system, browser, renders_here) -> tuple[TrainedCourse, dict]:
+    course = with_policy(system, make_trained_course(system))
     issue_all(system, browser, course)
     render_queued(system)
     certificate = certificates_api(system, "GET", f"/api/v1/events/{course.event_id}/certificates")["items"][
@@ -513,7 +519,7 @@ def test_revoking_and_reissuing_show_on_the_verification_page(
         json={"first_name": "Пётр", "patronymic": "Ильич"},
     )
     listing = f"{web}/events/{course.event_id}/certificates"
-    reissued = post_form(
+    reissued = send_form(
         browser, f"{web}/events/{course.event_id}/certificates/{certificate['id']}/reissue", listing, {}
     )
     assert reissued.status_code == 303
@@ -525,9 +531,9 @@ def test_revoking_and_reissuing_show_on_the_verification_page(
 
     # Revoking with a reason kept private: the page says revoked and when, not why.
     url = f"{web}/events/{course.event_id}/certificates/{newer['id']}/revoke"
-    refused = post_form(browser, url, url, {"reason": ""})
+    refused = send_form(browser, url, url, {"reason": ""})
     assert refused.status_code == 422 and re.search(r'id="reason-error">', refused.text)
-    revoked = post_form(browser, url, url, {"reason": "выдан по ошибке"})
+    revoked = send_form(browser, url, url, {"reason": "выдан по ошибке"})
     assert revoked.status_code == 303
     page = anyone.get(f"{web}/verify/{newer['verification_code']}").text
     assert "Документ отозван" in page and "выдан по ошибке" not in page
@@ -543,7 +549,7 @@ def test_a_public_revocation_reason_is_shown_and_unknown_codes_are_a_404(
     course, certificate = issued_course(live_system, browser, renders_here)
     url = f"{web}/events/{course.event_id}/certificates/{certificate['id']}/revoke"
     assert (
-        post_form(browser, url, url, {"reason": "курс не завершён", "reason_public": "y"}).status_code == 303
+        send_form(browser, url, url, {"reason": "курс не завершён", "reason_public": "y"}).status_code == 303
     )
     page = requests.get(f"{web}/verify/{certificate['verification_code']}").text
     assert "Документ отозван" in page and "курс не завершён" in page
