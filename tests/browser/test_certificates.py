@@ -214,6 +214,10 @@ def test_organiser_issues_participant_downloads_anyone_verifies_until_revoked(
     expect(progress.locator("progress")).to_be_visible()
     expect(progress).to_have_attribute("data-done", "yes", timeout=90_000)
     expect(progress).to_contain_text("5 из 5")
+    # The finished bar tells the list to draw itself again: the numbers are there without a reload.
+    expect(page.locator("#eligibility-counts")).to_contain_text("выдано 5 удостоверений")
+    expect(chernova).to_contain_text("ПК-")
+    expect(elkin).not_to_contain_text("ПК-")
     page.get_by_role("link", name="Выданные документы").first.click()
     rows = page.locator("#certificates tbody tr")
     expect(rows).to_have_count(5)
@@ -230,6 +234,8 @@ def test_organiser_issues_participant_downloads_anyone_verifies_until_revoked(
         mine = phone.new_page()
         mine.goto(f"{web}/p/{holder['token']}")
         expect(mine.locator("#attendance")).to_contain_text(f"{programme_hours} из {programme_hours}")
+        present = {"male": "присутствовал", "female": "присутствовала"}[holder["gender"]]
+        expect(mine.locator("#attendance li").first).to_have_text(re.compile(rf": {present}$"))
         download_link = mine.get_by_role("link", name="Скачать удостоверение")
         expect(download_link).to_be_visible()
         assert download_link.bounding_box()["height"] >= 44

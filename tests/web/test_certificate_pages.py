@@ -395,9 +395,16 @@ def test_issuing_shows_a_progress_bar_that_polls_itself_until_done(
     assert 'id="batch-progress"' in issued and batch_url in issued
 
     render_queued(live_system)
-    done = browser.get(web + batch_url, headers={"HX-Request": "true"}).text
+    finished = browser.get(web + batch_url, headers={"HX-Request": "true"})
+    done = finished.text
     assert 'data-done="yes"' in done and "hx-trigger" not in done, "a finished bar stops polling"
     assert "2 из 2" in done
+    # ... and tells the lists on the page to draw themselves again, which they can do alone.
+    assert finished.headers["HX-Trigger"] == "certificates-issued"
+    for path in ("certificates", "certificates/eligibility"):
+        part = browser.get(f"{web}/events/{course.event_id}/{path}", headers={"HX-Request": "true"}).text
+        assert "<html" not in part and 'hx-trigger="certificates-issued from:body"' in part
+        assert "ПК-" in part
 
     certificates = certificates_api(live_system, "GET", f"/api/v1/events/{course.event_id}/certificates")[
         "items"
@@ -468,6 +475,7 @@ def test_the_participant_downloads_their_own_certificate_and_nobody_elses(
     assert page.status_code == 200
     assert "Скачать удостоверение" in page.text and certificate["number"] in page.text
     assert "16 из 16" in page.text, "attendance in hours"
+    assert page.text.count('<span class="mark">присутствовал</span>') == 2, "both days, agreeing with him"
     assert page.headers["Referrer-Policy"] == "no-referrer" and "no-store" in page.headers["Cache-Control"]
     pdf = phone.get(f"{web}/p/{elkin['token']}/certificate.pdf")
     assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF-")
@@ -481,6 +489,7 @@ def test_the_participant_downloads_their_own_certificate_and_nobody_elses(
 
     # Смирнова has no certificate: her page says why, her link gives no PDF, and nothing of Ёлкин's.
     hers = phone.get(f"{web}/p/{smirnova['token']}")
+    assert '<span class="mark missed">отсутствовала</span>' in hers.text, "the second day, agreeing with her"
     assert "Скачать удостоверение" not in hers.text and certificate["number"] not in hers.text
     assert "не был" in hers.text or "нужно" in hers.text, "the reason in words"
     assert phone.get(f"{web}/p/{smirnova['token']}/certificate.pdf").status_code == 404

@@ -10,7 +10,7 @@ from __future__ import annotations
 import base64
 from datetime import datetime
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, make_response, redirect, render_template, request, url_for
 from flask_babel import format_datetime
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -335,13 +335,18 @@ def batch(event_id: int, batch_id: int):
     )
 
 
+#: fired when a batch is done, so every list on the page that shows documents draws itself again
+ISSUED_EVENT = "certificates-issued"
+
+
 def _progress(event_id: int, batch_id: int):
-    return render_template(
-        "certificates/_progress.html",
-        batch=_batch_of(event_id, batch_id),
-        batch_id=batch_id,
-        event_id=event_id,
+    progress = _batch_of(event_id, batch_id)
+    response = make_response(
+        render_template("certificates/_progress.html", batch=progress, batch_id=batch_id, event_id=event_id)
     )
+    if progress["done"]:
+        response.headers["HX-Trigger"] = ISSUED_EVENT
+    return response
 
 
 def _batch_of(event_id: int, batch_id: int) -> dict:
@@ -358,6 +363,10 @@ def _batch_of(event_id: int, batch_id: int) -> dict:
 @organisers
 def issued(event_id: int):
     certificates = certificates_api.event_certificates(event_id)
+    if request.htmx and not request.htmx.history_restore_request:  # a finished batch asks for the list again
+        return render_block(
+            "certificates/issued.html", "documents", certificates=certificates, event_id=event_id
+        )
     running = _running_batch(certificates)
     return render_template(
         "certificates/issued.html",

@@ -12,6 +12,7 @@ from itertools import groupby
 import segno
 from flask import Blueprint, abort, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import pgettext
 from markupsafe import Markup
 
 from web.clients import ServiceUnavailable
@@ -32,6 +33,16 @@ def _holder(token: str) -> tuple[dict, dict]:
     if found is None:
         abort(404)
     return found["participant"], found["event"]
+
+
+def presence_words(gender: str | None) -> dict[str, str]:
+    """«присутствовал» / «присутствовала», agreeing with the participant; «присутствовал(а)» when
+    registration does not know. (Literal contexts: the catalog's extractor reads them.)"""
+    if gender == "male":
+        return {"present": pgettext("male", "present"), "absent": pgettext("male", "absent")}
+    if gender == "female":
+        return {"present": pgettext("female", "present"), "absent": pgettext("female", "absent")}
+    return {"present": pgettext("gender unknown", "present"), "absent": pgettext("gender unknown", "absent")}
 
 
 @bp.get("/p/<token>")
@@ -55,6 +66,7 @@ def page(token: str):
         days=days,
         record=record,
         attended_sessions=attended,
+        presence=presence_words(participant.get("gender")),
         link=link,
         qr=qr,
         token=token,
