@@ -18,14 +18,18 @@ import socket
 import sys
 import time
 from datetime import UTC, datetime
+from multiprocessing import get_context
 from pathlib import Path
 
 from redis import Redis
 from rq import Queue, Worker
+from rq.defaults import DEFAULT_LOGGING_DATE_FORMAT, DEFAULT_LOGGING_FORMAT
 from rq.executions import Execution
 from rq.group import Group
 from rq.job import Job
 from rq.registry import StartedJobRegistry
+from rq.scheduler import RQScheduler
+from rq.scheduler import run as run_scheduler
 
 from eventops import logs
 from eventops.config import Settings
@@ -158,9 +162,54 @@ class CertificateWorker(Worker):
         _die_with_parent()
         super().main_work_horse(job, queue)
 
+    def _start_scheduler(
+        self,
+        burst: bool = False,
+        logging_level: str | None = "INFO",
+        date_format: str = DEFAULT_LOGGING_DATE_FORMAT,
+        log_format: str = DEFAULT_LOGGING_FORMAT,
+    ):
+        # RQ's own, with a scheduler process that dies with this worker instead of living on as an orphan.
+        self.scheduler = CertificateScheduler(
+            self.queues,
+            connection=self.connection,
+            logging_level=logging_level if logging_level is not None else self.log.level,
+            date_format=date_format,
+            log_format=log_format,
+            serializer=self.serializer,
+        )
+        self.scheduler.acquire_locks()
+        if self.scheduler.acquired_locks:
+            if burst:
+                try:
+                    self.scheduler.register_birth()
+                    self.scheduler.enqueue_scheduled_jobs()
+                finally:
+                    self.scheduler.release_locks()
+                    self.scheduler.register_death()
+            else:
+                self.scheduler.start()
+
+
+class CertificateScheduler(RQScheduler):
+    """RQ's scheduler, whose process gets SIGKILL when the worker that started it dies."""
+
+    def start(self):
+        self._status = self.Status.STARTED
+        self._connection = None  # a Redis connection is not carried across the fork
+        self._process = get_context("fork").Process(target=_run_scheduler, args=(self,), name="Scheduler")
+        self._process.start()
+        return self._process
+
+
+def _run_scheduler(scheduler: RQScheduler) -> None:
+    _die_with_parent()
+    run_scheduler(scheduler)
+
 
 def _die_with_parent() -> None:
-    """Linux: the horse gets SIGKILL when its worker dies, so a requeued job never runs twice at once."""
+    """Linux: the horse and the scheduler get SIGKILL when their worker dies, so a requeued job never runs
+    twice at once and no orphan keeps the scheduler's lock."""
     if not sys.platform.startswith("linux"):
         return
     try:

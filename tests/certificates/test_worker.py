@@ -16,6 +16,7 @@ import sys
 import time
 from collections import Counter
 from datetime import UTC, datetime
+from pathlib import Path
 
 from rq import Queue
 from rq.registry import StartedJobRegistry
@@ -139,6 +140,34 @@ def test_sigkill_mid_batch_loses_nothing_and_renders_each_once(
         assert storage.exists(tmp_path / "storage", row.pdf_path), certificate_id
     assert "requeued abandoned job" in log.read_text()
     assert recovery_s < 120  # not RQ's ten-minute cleanup
+
+
+def living_members(group: int) -> list[int]:
+    """Processes of a process group that are neither gone nor zombies."""
+    members = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[2]) == group and fields[0] not in ("Z", "X"):
+            members.append(int(stat.parent.name))
+    return members
+
+
+def test_horse_and_scheduler_die_with_their_worker(database_url, redis_connection, tmp_path):
+    ids = add_certificates(database_url, 40)
+    enqueue_rendering(Queue(QUEUE_NAME, connection=redis_connection), ids, batch_size=40)
+    worker = start_worker(subprocess_env(database_url, tmp_path / "storage"), tmp_path / "worker.log")
+    try:
+        # rendering under way: the worker, its scheduler and its horse
+        wait_for(lambda: len(living_members(worker.pid)) >= 3, 120, "the horse and the scheduler", worker)
+        os.kill(worker.pid, signal.SIGKILL)  # the worker alone, not its group
+        worker.wait(timeout=10)
+        wait_for(lambda: not living_members(worker.pid), 10, "the horse and the scheduler to die too")
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(worker.pid, signal.SIGKILL)
 
 
 def test_a_failed_render_is_retried_by_the_scheduler(database_url, redis_connection, tmp_path):
