@@ -21,12 +21,14 @@ from web.clients import ServiceError, ServiceUnavailable
 from web.limits import limiter
 from web.views import (
     attendance,
+    certificates,
     checkin,
     events,
     home,
     imports,
     participant_page,
     participants,
+    personal,
     staff,
     status,
     verify,
@@ -82,9 +84,11 @@ def create_app(settings: Settings | None = None, service_urls: dict[str, str] | 
         events.bp,
         participants.bp,
         participant_page.bp,
+        personal.bp,
         imports.bp,
         checkin.bp,
         attendance.bp,
+        certificates.bp,
     ):
         app.register_blueprint(blueprint)
     register_error_pages(app)

@@ -1,6 +1,8 @@
-"""Files a service makes (PDFs, ZIPs, spreadsheets) passed through to the browser as they arrive."""
+"""Files a service makes (PDFs, ZIPs, spreadsheets, images) passed through to the browser as they arrive."""
 
 from __future__ import annotations
+
+from urllib.parse import quote
 
 import requests
 from flask import Response, stream_with_context
@@ -8,12 +10,14 @@ from flask import Response, stream_with_context
 CHUNK_BYTES = 64 * 1024
 
 
-def pass_through(upstream: requests.Response, filename: str) -> Response:
-    """Streams an open service response to the browser as a download, never holding it all in memory;
-    the service's own file name wins when it gives one."""
+def pass_through(upstream: requests.Response, filename: str, inline: bool = False) -> Response:
+    """Streams an open service response to the browser, never holding it all in memory: as a download
+    (the service's own file name wins when it gives one), or `inline` for an image shown in a page."""
     disposition = upstream.headers.get("Content-Disposition") or ""
-    if not disposition.startswith("attachment"):
-        disposition = f'attachment; filename="{filename}"'
+    if inline:
+        disposition = "inline"
+    elif not disposition.startswith("attachment"):
+        disposition = attachment(filename)
 
     def body():
         try:
@@ -30,3 +34,10 @@ def pass_through(upstream: requests.Response, filename: str) -> Response:
     if upstream.headers.get("Content-Length"):
         headers["Content-Length"] = upstream.headers["Content-Length"]
     return Response(stream_with_context(body()), headers=headers)
+
+
+def attachment(filename: str) -> str:
+    """A Content-Disposition for any file name: an ASCII fallback and the UTF-8 name (RFC 6266), since
+    a number such as «ПК-2026-0001» cannot travel in a plain header."""
+    fallback = filename.encode("ascii", "replace").decode("ascii").replace("?", "_").replace('"', "_")
+    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename, safe='')}"

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from web.clients.base import client
+import requests
+
+from web.clients.base import ServiceError, client
 
 #: one scan or undo as recorded: outcome, participant, staff, device, time; "replayed" for a resent nonce
 CheckIn = dict[str, Any]
@@ -96,8 +98,101 @@ def mark_present(
 
 
 # --- certificates --------------------------------------------------------------------------------
+# The organiser's certificate pages, the participant's personal page and public verification.
+# Files (PDF, ZIP, XLSX) come back as open streamed responses: the caller passes them through and
+# closes them, so a ZIP of a thousand PDFs never sits in the gateway's memory.
+
+
+def policy(event_id: int) -> dict | None:
+    """The event's certificate policy, or None while the organiser has not set one."""
+    try:
+        return _api().get(f"/api/v1/events/{event_id}/policy")
+    except ServiceError as exc:
+        if exc.status == 404:
+            return None
+        raise
+
+
+def save_policy(event_id: int, policy: dict) -> dict:
+    """Replaces the whole policy; a refusal is a ServiceError with per-field errors."""
+    return _api().request("PUT", f"/api/v1/events/{event_id}/policy", json=policy).json()
+
+
+def policy_image(event_id: int, image: str) -> requests.Response:
+    """The stored logo or signature (`image`), as the service keeps it."""
+    return _api().request("GET", f"/api/v1/events/{event_id}/policy/images/{image}", stream=True)
+
+
+def eligibility(event_id: int) -> dict:
+    """`{"summary": {...}, "items": [...]}`: every participant, eligible or not and why."""
+    return _api().get(f"/api/v1/events/{event_id}/eligibility")
+
+
+def set_override(event_id: int, participant_id: int, decision: dict) -> dict:
+    """Decides by hand, either way: `{"eligible": bool | None, "reason"}` (None goes back to what attendance
+    says); who decided comes from the staff header."""
+    path = f"/api/v1/events/{event_id}/eligibility/{participant_id}/override"
+    return _api().request("PUT", path, json=decision).json()
+
+
+def issue(event_id: int, statements: bool) -> dict:
+    """Issues to everyone eligible without a valid certificate (справки to the rest if asked):
+    `{"batch_id", "total"}`; the PDFs render in the background."""
+    return _api().post(f"/api/v1/events/{event_id}/issue", json={"statements": statements})
+
+
+def batch(batch_id: int) -> dict:
+    """Progress of an issue: `{"total", "rendered", "failed", "pending", "done"}`."""
+    return _api().get(f"/api/v1/batches/{batch_id}")
 
 
 def event_certificates(event_id: int) -> list[dict[str, Any]]:
     """The certificates issued for the event (the event page lists them)."""
     return _api().get(f"/api/v1/events/{event_id}/certificates")["items"]
+
+
+def certificate(certificate_id: int) -> dict:
+    return _api().get(f"/api/v1/certificates/{certificate_id}")
+
+
+def revoke(certificate_id: int, revocation: dict) -> dict:
+    """`{"reason", "reason_public"}`: the document stays verifiable, as revoked."""
+    return _api().post(f"/api/v1/certificates/{certificate_id}/revoke", json=revocation)
+
+
+def reissue(certificate_id: int) -> dict:
+    """A new version with fresh data from registration; the old one becomes superseded."""
+    return _api().post(f"/api/v1/certificates/{certificate_id}/reissue")
+
+
+def certificate_pdf(certificate_id: int) -> requests.Response:
+    return _api().request("GET", f"/api/v1/certificates/{certificate_id}/pdf", stream=True)
+
+
+def certificates_zip(event_id: int) -> requests.Response:
+    return _api().request("GET", f"/api/v1/events/{event_id}/certificates.zip", stream=True)
+
+
+def frdo_xlsx(event_id: int) -> requests.Response:
+    return _api().request("GET", f"/api/v1/events/{event_id}/frdo.xlsx", stream=True)
+
+
+def participant_record(event_id: int, participant_id: int) -> dict:
+    """What the personal page shows: attendance, eligibility in words, the current certificate or None."""
+    return _api().get(f"/api/v1/events/{event_id}/participants/{participant_id}/record")
+
+
+def participant_certificate_pdf(event_id: int, participant_id: int) -> requests.Response:
+    """The participant's current valid PDF; a ServiceError 404 when there is none."""
+    path = f"/api/v1/events/{event_id}/participants/{participant_id}/certificate.pdf"
+    return _api().request("GET", path, stream=True)
+
+
+def verify(code: str) -> dict | None:
+    """What anyone may learn from a verification code, or None if no certificate has it."""
+    try:
+        return _api().get(f"/api/v1/verify/{code}")
+    except ServiceError as exc:
+        if exc.status == 404:
+            return None
+        raise
