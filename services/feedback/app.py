@@ -1,13 +1,14 @@
-"""The feedback service: surveys during and after the course, and their results."""
+"""The feedback service: surveys during and after the course, answers, and their results."""
+
 from __future__ import annotations
 
 from flask import Flask
 
 from eventops.config import Settings
 from eventops.service import create_service_app
-from services.feedback.api import api, spec
+from services.feedback.api import blueprints, spec
 
 
 def create_app(settings: Settings | None = None) -> Flask:
     settings = settings or Settings.from_env("feedback")
-    return create_service_app(settings, spec, [api])
+    return create_service_app(settings, spec, blueprints)

@@ -1,70 +1,369 @@
-"""Survey results that organisers read at a glance, counted in SQL."""
+"""Survey results that organisers read at a glance, counted in SQL, with small groups withheld.
+
+Only submitted responses count. A question's respondents are its ordinal-0 answer rows, so a
+multiple-choice question's shares are shares of respondents and may add up to more than 100%.
+Per request there are at most five queries, each one GROUP BY over the survey's answers: the group
+sizes for the threshold (disclosure.py), the counts under the filter, the free texts, and, with a
+filter, the per-question group sizes.
+"""
+
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from collections import defaultdict
+from collections.abc import Hashable
+
+from flask_babel import gettext as _
+from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
 
+from eventops.problems import Problem, field_error, invalid_request_detail, not_found
 from services.feedback import schemas
-from services.feedback.models import Answer, Question, QuestionKind, Survey, SurveyResponse
+from services.feedback.building import ordered
+from services.feedback.disclosure import Shown, shown_groups
+from services.feedback.models import (
+    CHOICE_KINDS,
+    OTHER,
+    SCORE_KINDS,
+    TEXT_KINDS,
+    Answer,
+    Question,
+    QuestionKind,
+    Survey,
+    SurveyKind,
+)
+from services.feedback.models import SurveyResponse as Response
+
+SCORES = {QuestionKind.rating: range(1, 6), QuestionKind.nps: range(11)}
+DIMENSIONS = {"region": Response.region_code, "organisation": Response.organisation}
 
 
-def survey_results(session: Session, survey: Survey) -> schemas.SurveyResults:
-    respondents = session.scalar(select(func.count()).where(SurveyResponse.survey_id == survey.id))
-    per_question = dict(session.execute(
-        select(Answer.question_id, func.count(func.distinct(Answer.response_id)))
-        .join(Question).where(Question.survey_id == survey.id).group_by(Answer.question_id)).all())
-    choices = _choice_counts(session, survey)
-    scores = _score_stats(session, survey)
-    results = []
-    for question in survey.questions:
-        answered = per_question.get(question.id, 0)
-        result = schemas.QuestionResult(key=question.key, text=question.text, kind=question.kind,
-                                        respondents=answered)
-        if answered < survey.min_group_size:
-            result.hidden = True  # too few answers to show without identifying anyone
-        elif question.kind in (QuestionKind.single, QuestionKind.multiple):
-            # Shares of respondents, so a multiple-choice question sums to more than 100%.
-            result.options = [
-                schemas.OptionShare(option=option, count=choices.get((question.id, option), 0),
-                                    percent=round(100 * choices.get((question.id, option), 0) / answered, 1))
-                for option in question.options]
-        elif question.kind is QuestionKind.rating:
-            result.mean = scores[question.id]["mean"]
-            result.options = [
-                schemas.OptionShare(option=str(value), count=scores[question.id]["dist"].get(value, 0),
-                                    percent=round(100 * scores[question.id]["dist"].get(value, 0) / answered, 1))
-                for value in range(1, 6)]
-        elif question.kind is QuestionKind.nps:
-            stats = scores[question.id]
-            result.mean = stats["mean"]
-            result.nps = round(100 * (stats["promoters"] - stats["detractors"]) / answered, 1)
-        results.append(result)
-    return schemas.SurveyResults(survey_id=survey.id, title=survey.title, respondents=respondents,
-                                 questions=results)
+def percent(part: int, whole: int) -> float:
+    return round(100 * part / whole, 1) if whole else 0.0
 
 
-def _choice_counts(session: Session, survey: Survey) -> dict[tuple[int, str], int]:
+def _submitted(survey: Survey):
+    return and_(Response.survey_id == survey.id, Response.submitted_at.is_not(None))
+
+
+def _narrowed(query: schemas.ResultsQuery) -> tuple[str, str] | None:
+    if query.region is not None and query.organisation is not None:
+        raise Problem(
+            422,
+            detail=invalid_request_detail(),
+            errors=[
+                field_error(
+                    "organisation",
+                    "one_filter_at_a_time",
+                    _("Filter by region or by organisation, one at a time."),
+                )
+            ],
+        )
+    if query.region is not None:
+        return "region", query.region
+    if query.organisation is not None:
+        return "organisation", query.organisation
+    return None
+
+
+def _group_cells(session: Session, survey: Survey) -> dict[tuple, int]:
     rows = session.execute(
-        select(Answer.question_id, Answer.choice, func.count(func.distinct(Answer.response_id)))
-        .join(Question).where(Question.survey_id == survey.id, Answer.choice.is_not(None))
-        .group_by(Answer.question_id, Answer.choice)).all()
-    return {(question_id, choice): count for question_id, choice, count in rows}
+        select(Response.region_code, Response.organisation, func.count())
+        .where(_submitted(survey))
+        .group_by(Response.region_code, Response.organisation)
+    )
+    return {(region, organisation): count for region, organisation, count in rows}
 
 
-def _score_stats(session: Session, survey: Survey) -> dict[int, dict]:
-    stats: dict[int, dict] = {}
-    summary = session.execute(
-        select(Answer.question_id, func.avg(Answer.score),
-               func.count().filter(Answer.score >= 9), func.count().filter(Answer.score <= 6))
-        .join(Question).where(Question.survey_id == survey.id, Answer.score.is_not(None))
-        .group_by(Answer.question_id)).all()
-    for question_id, mean, promoters, detractors in summary:
-        stats[question_id] = {"mean": round(float(mean), 2), "promoters": promoters,
-                              "detractors": detractors, "dist": {}}
-    distribution = session.execute(
-        select(Answer.question_id, Answer.score, func.count())
-        .join(Question).where(Question.survey_id == survey.id, Answer.score.is_not(None))
-        .group_by(Answer.question_id, Answer.score)).all()
-    for question_id, score, count in distribution:
-        stats[question_id]["dist"][score] = count
-    return stats
+def _question_cells(session: Session, survey: Survey, question_ids: list[int]) -> dict[int, dict[tuple, int]]:
+    cells: dict[int, dict[tuple, int]] = defaultdict(dict)
+    if not question_ids:
+        return cells
+    rows = session.execute(
+        select(Answer.question_id, Response.region_code, Response.organisation, func.count())
+        .join(Response, Response.id == Answer.response_id)
+        .where(_submitted(survey), Answer.ordinal == 0, Answer.question_id.in_(question_ids))
+        .group_by(Answer.question_id, Response.region_code, Response.organisation)
+    )
+    for question_id, region, organisation, count in rows:
+        cells[question_id][(region, organisation)] = count
+    return cells
+
+
+def _counts(session: Session, survey: Survey, narrow: tuple[str, str] | None):
+    """{question id: {(choice, score): (rows, respondents among them)}} under the filter."""
+    statement = (
+        select(
+            Answer.question_id,
+            Answer.choice,
+            Answer.score,
+            func.count(),
+            func.count().filter(Answer.ordinal == 0),
+        )
+        .join(Response, Response.id == Answer.response_id)
+        .where(_submitted(survey))
+        .group_by(Answer.question_id, Answer.choice, Answer.score)
+    )
+    if narrow:
+        statement = statement.where(DIMENSIONS[narrow[0]] == narrow[1])
+    counts: dict[int, dict[tuple, tuple[int, int]]] = defaultdict(dict)
+    for question_id, choice, score, rows, first in session.execute(statement):
+        counts[question_id][(choice, score)] = (rows, first)
+    return counts
+
+
+def _texts(
+    session: Session, survey: Survey, narrow, question_ids: list[int], limit: int
+) -> dict[int, list[str]]:
+    """The newest `limit` texts of each question (free texts and «другое»), under the filter."""
+    texts: dict[int, list[str]] = defaultdict(list)
+    if not question_ids or limit == 0:
+        return texts
+    ranked = (
+        select(
+            Answer.question_id,
+            Answer.text,
+            func.row_number()
+            .over(partition_by=Answer.question_id, order_by=(Response.submitted_at.desc(), Response.id))
+            .label("rank"),
+        )
+        .join(Response, Response.id == Answer.response_id)
+        .where(_submitted(survey), Answer.text.is_not(None), Answer.question_id.in_(question_ids))
+    )
+    if narrow:
+        ranked = ranked.where(DIMENSIONS[narrow[0]] == narrow[1])
+    ranked = ranked.subquery()
+    rows = session.execute(
+        select(ranked.c.question_id, ranked.c.text)
+        .where(ranked.c.rank <= limit)
+        .order_by(ranked.c.question_id, ranked.c.rank)
+    )
+    for question_id, text in rows:
+        texts[question_id].append(text)
+    return texts
+
+
+def _choices_result(
+    result: schemas.QuestionResult, question: Question, counts: dict, respondents: int, texts: list[str]
+) -> None:
+    chosen = {choice: rows for (choice, _score), (rows, _first) in counts.items() if choice is not None}
+    for option in question.options:
+        count = chosen.get(option["id"], 0)
+        if option.get("removed") and not count:
+            continue  # a removed option nobody chose is simply gone
+        result.options.append(
+            schemas.OptionResult(
+                id=option["id"],
+                label=option["label"],
+                count=count,
+                percent=percent(count, respondents),
+                removed=bool(option.get("removed")),
+            )
+        )
+    other = chosen.get(OTHER, 0)
+    if question.allow_other or other:
+        result.other = schemas.OtherResult(count=other, percent=percent(other, respondents), texts=texts)
+    if question.kind is QuestionKind.multiple:
+        result.shares_sum_over_100 = sum(chosen.values()) > respondents
+
+
+def _scores_result(
+    result: schemas.QuestionResult, question: Question, counts: dict, respondents: int
+) -> None:
+    by_score = {score: rows for (_choice, score), (rows, _first) in counts.items() if score is not None}
+    result.distribution = [
+        schemas.ScoreCount(
+            score=score, count=by_score.get(score, 0), percent=percent(by_score.get(score, 0), respondents)
+        )
+        for score in SCORES[question.kind]
+    ]
+    total = sum(score * count for score, count in by_score.items())
+    result.mean = round(total / respondents, 2) if respondents else None
+    if question.kind is QuestionKind.nps:
+        detractors = sum(c for s, c in by_score.items() if s <= 6)
+        passives = sum(c for s, c in by_score.items() if 7 <= s <= 8)
+        promoters = sum(c for s, c in by_score.items() if s >= 9)
+        result.nps = schemas.NpsResult(
+            score=round(percent(promoters, respondents) - percent(detractors, respondents), 1),
+            detractors=detractors,
+            passives=passives,
+            promoters=promoters,
+            detractors_percent=percent(detractors, respondents),
+            passives_percent=percent(passives, respondents),
+            promoters_percent=percent(promoters, respondents),
+        )
+
+
+def _filter_choices(session: Session, survey: Survey, shown: Shown) -> schemas.FilterChoices:
+    def listed(groups: dict[Hashable, int]) -> list[schemas.FilterChoice]:
+        return [
+            schemas.FilterChoice(value=str(value), respondents=count)
+            for value, count in sorted(groups.items(), key=lambda item: (-item[1], str(item[0])))
+        ]
+
+    forms = session.execute(
+        select(Survey.session_id, Survey.session_title, Survey.id)
+        .where(Survey.event_id == survey.event_id, Survey.kind == SurveyKind.session)
+        .order_by(Survey.session_starts_at, Survey.id)
+    ).all()
+    return schemas.FilterChoices(
+        regions=listed(shown.regions),
+        organisations=listed(shown.organisations),
+        sessions=[schemas.SessionChoice(session_id=s, title=t, survey_id=i) for s, t, i in forms],
+    )
+
+
+def survey_results(session: Session, survey: Survey, query: schemas.ResultsQuery) -> schemas.SurveyResults:
+    narrow = _narrowed(query)
+    threshold = survey.min_group_size
+    shown = shown_groups(_group_cells(session, survey), threshold)
+    # The session filter narrows to this survey's own session: any other session has no responses here.
+    other_session = query.session_id is not None and query.session_id != survey.session_id
+    if other_session:
+        group = 0
+    elif narrow is None:
+        group = shown.total
+    else:
+        group = (shown.regions if narrow[0] == "region" else shown.organisations).get(narrow[1], 0)
+    group_withheld = group < threshold
+
+    questions = ordered(survey.questions)
+    counts = {} if group_withheld else _counts(session, survey, narrow)
+    answerable = [q for q in questions if q.kind is not QuestionKind.section]
+    respondents = {q.id: sum(first for _rows, first in counts.get(q.id, {}).values()) for q in answerable}
+    allowed: dict[int, bool] = {q.id: respondents[q.id] >= threshold for q in answerable}
+    if narrow is not None and not group_withheld:
+        cells = _question_cells(session, survey, [q.id for q in answerable])
+        for question in answerable:
+            allowed[question.id] = allowed[question.id] and shown_groups(
+                cells.get(question.id, {}), threshold
+            ).allows(*narrow)
+    with_texts = [
+        q.id
+        for q in answerable
+        if allowed[q.id] and (q.kind in TEXT_KINDS or q.allow_other or (OTHER, None) in counts.get(q.id, {}))
+    ]
+    texts = _texts(session, survey, narrow, with_texts, query.texts_limit)
+    rate_base = query.population if narrow is None and query.population else None
+
+    results = []
+    for question in questions:
+        if question.removed and not respondents.get(question.id):
+            continue  # removed before anyone answered it under this filter
+        result = schemas.QuestionResult(
+            id=question.id,
+            position=question.position,
+            kind=question.kind,
+            text=question.text,
+            removed=question.removed,
+        )
+        if question.kind is not QuestionKind.section:
+            if group_withheld or not allowed[question.id]:
+                result.withheld = True
+            else:
+                n = respondents[question.id]
+                result.respondents = n
+                result.response_rate = percent(n, rate_base) if rate_base else None
+                if question.kind in CHOICE_KINDS:
+                    _choices_result(result, question, counts[question.id], n, texts.get(question.id, []))
+                elif question.kind in SCORE_KINDS:
+                    _scores_result(result, question, counts[question.id], n)
+                else:
+                    result.texts = texts.get(question.id, [])
+                    result.texts_count = n
+        results.append(result)
+
+    return schemas.SurveyResults(
+        survey_id=survey.id,
+        title=survey.title,
+        kind=survey.kind,
+        anonymous=survey.anonymous,
+        min_group_size=threshold,
+        filters=schemas.AppliedFilters(
+            region=query.region, organisation=query.organisation, session_id=query.session_id
+        ),
+        withheld=group_withheld,
+        respondents=None if group_withheld else group,
+        population=query.population,
+        response_rate=percent(group, rate_base) if rate_base and not group_withheld else None,
+        questions=results,
+        choices=_filter_choices(session, survey, shown),
+    )
+
+
+# --- cross-tab --------------------------------------------------------------------------------------------
+
+
+def _columns(question: Question, totals: dict[str, int]) -> list[schemas.CrosstabColumn]:
+    if question.kind in SCORE_KINDS:
+        return [schemas.CrosstabColumn(id=str(score), label=str(score)) for score in SCORES[question.kind]]
+    columns = [
+        schemas.CrosstabColumn(id=o["id"], label=o["label"], removed=bool(o.get("removed")))
+        for o in question.options
+        if not o.get("removed") or totals.get(o["id"])
+    ]
+    if question.allow_other or totals.get(OTHER):
+        columns.append(schemas.CrosstabColumn(id=OTHER, label=_("Other")))
+    return columns
+
+
+def crosstab(session: Session, survey: Survey, query: schemas.CrosstabQuery) -> schemas.Crosstab:
+    question = next((q for q in survey.questions if q.id == query.question_id), None)
+    if question is None:
+        raise not_found(_("There is no such question in this survey."))
+    if question.kind not in CHOICE_KINDS | SCORE_KINDS:
+        raise Problem(
+            422,
+            detail=invalid_request_detail(),
+            errors=[
+                field_error(
+                    "question_id", "not_countable", _("A cross-tab needs a choice, rating or NPS question.")
+                )
+            ],
+        )
+    threshold = survey.min_group_size
+    shown = shown_groups(_question_cells(session, survey, [question.id]).get(question.id, {}), threshold)
+    groups = shown.regions if query.by == "region" else shown.organisations
+    dimension = DIMENSIONS[query.by]
+
+    per_value: dict[Hashable, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    totals: dict[str, int] = defaultdict(int)
+    for value, choice, score, count in session.execute(
+        select(dimension, Answer.choice, Answer.score, func.count())
+        .join(Response, Response.id == Answer.response_id)
+        .where(_submitted(survey), Answer.question_id == question.id)
+        .group_by(dimension, Answer.choice, Answer.score)
+    ):
+        column = choice if choice is not None else str(score)
+        totals[column] += count
+        if value in groups:
+            per_value[value][column] += count
+    columns = _columns(question, totals)
+
+    def row(value: str, respondents: int, counts: dict[str, int]) -> schemas.CrosstabRow:
+        return schemas.CrosstabRow(
+            value=value, respondents=respondents, counts=[counts.get(c.id, 0) for c in columns]
+        )
+
+    base = dict(
+        survey_id=survey.id,
+        question_id=question.id,
+        question_text=question.text,
+        by=query.by,
+        columns=columns,
+    )
+    if shown.total < threshold:
+        return schemas.Crosstab(**base, withheld=True, rows=[], others=None, total=None)
+    rows = [
+        row(str(value), groups[value], per_value[value])
+        for value in sorted(groups, key=lambda v: (-groups[v], str(v)))
+    ]
+    # Everyone outside the shown rows, together: never fewer than the threshold (disclosure.py).
+    rest = shown.total - sum(groups.values())
+    rest_counts = {c.id: totals.get(c.id, 0) - sum(r.counts[i] for r in rows) for i, c in enumerate(columns)}
+    return schemas.Crosstab(
+        **base,
+        withheld=False,
+        rows=rows,
+        others=row(_("Other groups"), rest, rest_counts) if rest else None,
+        total=row(_("Total"), shown.total, totals),
+    )

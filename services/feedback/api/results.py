@@ -1,0 +1,53 @@
+"""Results for organisers: per-question figures under a filter, the cross-tab, and exports. Every figure
+comes from the domain with small groups already withheld; nothing here decides what may be shown."""
+
+from __future__ import annotations
+
+from flask import Blueprint
+from flask import Response as FlaskResponse
+from spectree import Response
+
+from eventops import db
+from services.feedback import building, exports, results, schemas
+from services.feedback.api import spec
+
+bp = Blueprint("feedback_results", __name__, url_prefix="/api/v1")
+
+
+@bp.get("/surveys/<int:survey_id>/results")
+@spec.validate(query=schemas.ResultsQuery, resp=Response(HTTP_200=schemas.SurveyResults, HTTP_404=None))
+def read_results(survey_id: int, query: schemas.ResultsQuery):
+    session = db.session()
+    return results.survey_results(session, building.get_survey(session, survey_id), query)
+
+
+@bp.get("/surveys/<int:survey_id>/crosstab")
+@spec.validate(query=schemas.CrosstabQuery, resp=Response(HTTP_200=schemas.Crosstab, HTTP_404=None))
+def read_crosstab(survey_id: int, query: schemas.CrosstabQuery):
+    session = db.session()
+    return results.crosstab(session, building.get_survey(session, survey_id), query)
+
+
+def _download(body: bytes, mimetype: str, name: str) -> FlaskResponse:
+    return FlaskResponse(
+        body, mimetype=mimetype, headers={"Content-Disposition": f'attachment; filename="{name}"'}
+    )
+
+
+@bp.get("/surveys/<int:survey_id>/responses.<any(xlsx, csv):fmt>")
+@spec.validate(resp=Response(HTTP_200=None, HTTP_404=None, HTTP_409=None))
+def export_responses(survey_id: int, fmt: str):
+    session = db.session()
+    survey = building.get_survey(session, survey_id)
+    body, mimetype = exports.write(exports.responses_table(session, survey), fmt, survey.title)
+    return _download(body, mimetype, exports.filename(survey, "responses", fmt))
+
+
+@bp.get("/surveys/<int:survey_id>/summary.<any(xlsx, csv):fmt>")
+@spec.validate(query=schemas.ResultsQuery, resp=Response(HTTP_200=None, HTTP_404=None))
+def export_summary(survey_id: int, fmt: str, query: schemas.ResultsQuery):
+    session = db.session()
+    survey = building.get_survey(session, survey_id)
+    table = exports.summary_table(results.survey_results(session, survey, query))
+    body, mimetype = exports.write(table, fmt, survey.title)
+    return _download(body, mimetype, exports.filename(survey, "summary", fmt))

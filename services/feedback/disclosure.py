@@ -1,0 +1,106 @@
+"""Which groups of respondents may be shown: the survey's threshold, kept against differences too.
+
+A group smaller than the threshold (min_group_size) is never shown. That alone is not enough: with the
+whole survey shown, showing every region but one shows that one region by subtraction. So each filter
+dimension (region, organisation) is treated as a partition of the respondents:
+
+1. primary: a value whose group is smaller than the threshold is withheld;
+2. secondary: if the withheld groups together hold between 1 and threshold-1 respondents, the smallest
+   shown group is withheld too, until what is withheld is nothing or at least the threshold;
+3. across dimensions: a group nested in another (an organisation whose respondents are all in one region)
+   would show the rest of the outer group by subtraction; the inner groups are withheld until that rest
+   is nothing or at least the threshold. Then 2 is applied again, until nothing changes.
+
+Respondents without a region or organisation count in the totals and are never a group of their own.
+The same decision serves a filter of the results and a row of the cross-tab, so one cannot be used to
+undo the other. Filters take one dimension at a time (see results.py): a filter on two would be a cell
+of the region × organisation table, and its differences with both margins would have to be kept too.
+
+Everything here works on counts already aggregated in SQL; nothing reads the database.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Hashable, Mapping
+from dataclasses import dataclass
+
+#: (region, organisation) -> respondents
+Cells = Mapping[tuple[Hashable, Hashable], int]
+
+
+@dataclass(frozen=True)
+class Shown:
+    """The values of each dimension whose group may be shown, and the group sizes."""
+
+    total: int
+    regions: dict[Hashable, int]
+    organisations: dict[Hashable, int]
+
+    def allows(self, dimension: str, value: Hashable) -> bool:
+        return value in (self.regions if dimension == "region" else self.organisations)
+
+
+def _margins(cells: Cells) -> tuple[dict, dict]:
+    regions, organisations = defaultdict(int), defaultdict(int)
+    for (region, organisation), count in cells.items():
+        regions[region] += count
+        organisations[organisation] += count
+    return regions, organisations
+
+
+def _secondary(shown: set, sizes: Mapping, total: int, threshold: int) -> bool:
+    """Withhold the smallest shown groups until the withheld rest is empty or big enough; True if changed."""
+    changed = False
+    while shown:
+        rest = total - sum(sizes[value] for value in shown)
+        if rest == 0 or rest >= threshold:
+            break
+        shown.remove(min(shown, key=lambda value: (sizes[value], str(value))))
+        changed = True
+    return changed
+
+
+def _nesting(
+    outer_shown: set,
+    outer_sizes: Mapping,
+    inner_shown: set,
+    inner_sizes: Mapping,
+    inside: Mapping,
+    threshold: int,
+) -> bool:
+    """For each shown outer group, the shown inner groups wholly inside it must not leave a small rest."""
+    changed = False
+    for outer in sorted(outer_shown, key=str):
+        nested = {inner for inner in inner_shown if inside.get((outer, inner)) == inner_sizes[inner]}
+        while nested:
+            rest = outer_sizes[outer] - sum(inner_sizes[inner] for inner in nested)
+            if rest == 0 or rest >= threshold:
+                break
+            smallest = min(nested, key=lambda inner: (inner_sizes[inner], str(inner)))
+            nested.remove(smallest)
+            inner_shown.discard(smallest)
+            changed = True
+    return changed
+
+
+def shown_groups(cells: Cells, threshold: int) -> Shown:
+    """The groups of regions and of organisations that may be shown, from (region, organisation) counts."""
+    regions, organisations = _margins(cells)
+    total = sum(regions.values())
+    if total < threshold:
+        return Shown(total, {}, {})
+    shown_regions = {v for v, n in regions.items() if v is not None and n >= threshold}
+    shown_organisations = {v for v, n in organisations.items() if v is not None and n >= threshold}
+    transposed = {(organisation, region): count for (region, organisation), count in cells.items()}
+    changed = True
+    while changed:
+        changed = _secondary(shown_regions, regions, total, threshold)
+        changed |= _secondary(shown_organisations, organisations, total, threshold)
+        changed |= _nesting(shown_regions, regions, shown_organisations, organisations, cells, threshold)
+        changed |= _nesting(shown_organisations, organisations, shown_regions, regions, transposed, threshold)
+    return Shown(
+        total,
+        {v: regions[v] for v in shown_regions},
+        {v: organisations[v] for v in shown_organisations},
+    )
