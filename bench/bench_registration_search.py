@@ -49,7 +49,7 @@ from eventops.migrate import upgrade
 from services.registration.models import CODE_ALPHABET, Event, Participant, new_personal_token
 from services.registration.participants import email_key, refresh_search_text
 from services.registration.regions import all_regions
-from web.views.registration import SEARCH_LIMIT as GATEWAY_LIMIT
+from web.views.participants import SEARCH_LIMIT as GATEWAY_LIMIT
 
 PARTICIPANTS = 10_000
 CLIENTS = 10

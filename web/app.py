@@ -1,4 +1,5 @@
 """The HTMX gateway: the only thing a person's browser talks to."""
+
 from __future__ import annotations
 
 import logging
@@ -18,10 +19,22 @@ from eventops.config import Settings
 from web import auth, clients, formatting
 from web.clients import ServiceError, ServiceUnavailable
 from web.limits import limiter
-from web.views import attendance, checkin, home, imports, participant_page, registration, staff, status, verify
+from web.views import (
+    attendance,
+    checkin,
+    events,
+    home,
+    imports,
+    participant_page,
+    participants,
+    staff,
+    status,
+    verify,
+)
 
 log = logging.getLogger(__name__)
 csrf = CSRFProtect()
+
 
 def create_app(settings: Settings | None = None, service_urls: dict[str, str] | None = None) -> Flask:
     settings = settings or Settings.from_env("web")
@@ -60,12 +73,24 @@ def create_app(settings: Settings | None = None, service_urls: dict[str, str] | 
     health.register(app, {"database": health.database_check})
 
     app.before_request(auth.load_staff)
-    for blueprint in (auth.bp, home.bp, status.bp, verify.bp, staff.bp, registration.bp, participant_page.bp,
-                      imports.bp, checkin.bp, attendance.bp):
+    for blueprint in (
+        auth.bp,
+        home.bp,
+        status.bp,
+        verify.bp,
+        staff.bp,
+        events.bp,
+        participants.bp,
+        participant_page.bp,
+        imports.bp,
+        checkin.bp,
+        attendance.bp,
+    ):
         app.register_blueprint(blueprint)
     register_error_pages(app)
-    app.context_processor(lambda: {"staff": g.get("staff"), "languages": i18n.LANGUAGES,
-                                   "get_locale": get_locale})
+    app.context_processor(
+        lambda: {"staff": g.get("staff"), "languages": i18n.LANGUAGES, "get_locale": get_locale}
+    )
     return app
 
 
@@ -79,8 +104,14 @@ def register_error_pages(app: Flask) -> None:
     @app.errorhandler(ServiceUnavailable)
     def service_down(exc: ServiceUnavailable):
         log.warning("service unavailable: %s", exc)
-        return page(503, _("The %(service)s is not answering right now. Try again in a minute; "
-                           "if it goes on, tell the organisers.", service=formatting.label(exc.service)))
+        return page(
+            503,
+            _(
+                "The %(service)s is not answering right now. Try again in a minute; "
+                "if it goes on, tell the organisers.",
+                service=formatting.label(exc.service),
+            ),
+        )
 
     @app.errorhandler(ServiceError)
     def service_error(exc: ServiceError):

@@ -1,10 +1,11 @@
 """Badges as a PDF: eight 90 × 55 mm badges to an A4 sheet, each with a QR code of the personal page.
 
 A check-in scanner reads the QR and types the personal-page URL; the lookup API finds the token in it.
+The URL starts with the gateway's public address (Settings.public_url), which the API passes in.
 """
+
 from __future__ import annotations
 
-import os
 import threading
 from collections.abc import Sequence
 from functools import cached_property, lru_cache
@@ -16,15 +17,14 @@ from weasyprint import CSS, HTML
 from weasyprint.text.fonts import FontConfiguration
 
 from services.registration.models import Event, Participant
-from services.registration.participants import region_name
+from services.registration.regions import region_name
 
 TEMPLATES = Path(__file__).parent / "templates"
 BADGES_PER_SHEET = 8
 
 
-def personal_page_url(token: str) -> str:
-    public_url = os.environ.get("PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/")
-    return f"{public_url}/p/{token}"
+def personal_page_url(public_url: str, token: str) -> str:
+    return f"{public_url.rstrip('/')}/p/{token}"
 
 
 class BadgeRenderer:
@@ -32,7 +32,9 @@ class BadgeRenderer:
 
     def __init__(self) -> None:
         # Autoescape: a name or an organisation is data, never markup.
-        self.templates = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"]))
+        self.templates = Environment(
+            loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"])
+        )
         self.font_config = FontConfiguration()
         # One rendering at a time: the font configuration is shared and badges are printed rarely.
         self.lock = threading.Lock()
@@ -41,21 +43,27 @@ class BadgeRenderer:
     def stylesheet(self) -> CSS:
         return CSS(filename=str(TEMPLATES / "badges.css"), font_config=self.font_config)
 
-    def render(self, event: Event, participants: Sequence[Participant]) -> bytes:
-        badges = [badge(participant) for participant in participants]
-        sheets = [badges[start:start + BADGES_PER_SHEET] for start in range(0, len(badges), BADGES_PER_SHEET)]
+    def render(self, event: Event, participants: Sequence[Participant], public_url: str) -> bytes:
+        badges = [badge(participant, public_url) for participant in participants]
+        sheets = [
+            badges[start : start + BADGES_PER_SHEET] for start in range(0, len(badges), BADGES_PER_SHEET)
+        ]
         html = self.templates.get_template("badges.html").render(event=event, sheets=sheets)
         with self.lock:
             return HTML(string=html, base_url=str(TEMPLATES)).write_pdf(
-                stylesheets=[self.stylesheet], font_config=self.font_config)
+                stylesheets=[self.stylesheet], font_config=self.font_config
+            )
 
 
-def badge(participant: Participant) -> dict:
+def badge(participant: Participant, public_url: str) -> dict:
     return {
-        "surname": participant.surname, "first_name": participant.first_name,
-        "patronymic": participant.patronymic, "organisation": participant.organisation,
-        "region_name": region_name(participant.region_code), "code": participant.code,
-        "qr": segno.make(personal_page_url(participant.token), error="m").svg_data_uri(border=0),
+        "surname": participant.surname,
+        "first_name": participant.first_name,
+        "patronymic": participant.patronymic,
+        "organisation": participant.organisation,
+        "region_name": region_name(participant.region_code),
+        "code": participant.code,
+        "qr": segno.make(personal_page_url(public_url, participant.token), error="m").svg_data_uri(border=0),
     }
 
 

@@ -3,12 +3,13 @@
 Every text cell that a spreadsheet could take for a formula is neutralised (OWASP, CSV injection):
 a value starting with =, +, -, @, a tab or a carriage return gets a leading single quote.
 """
+
 from __future__ import annotations
 
 import csv
 import io
 from collections.abc import Callable, Iterable
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 from openpyxl import Workbook
@@ -17,12 +18,15 @@ from openpyxl.styles import Font
 
 from eventops.spreadsheets import neutralise
 from services.registration.models import Gender, Participant, ParticipantStatus
-from services.registration.participants import region_name
+from services.registration.regions import region_name
 
 LOCAL_TIME = ZoneInfo("Europe/Moscow")
 
-STATUS_NAMES = {ParticipantStatus.registered: "зарегистрирован", ParticipantStatus.confirmed: "подтверждён",
-                ParticipantStatus.cancelled: "отменён"}
+STATUS_NAMES = {
+    ParticipantStatus.registered: "зарегистрирован",
+    ParticipantStatus.confirmed: "подтверждён",
+    ParticipantStatus.cancelled: "отменён",
+}
 # As the federal register (ФИС ФРДО) writes them.
 GENDER_NAMES = {Gender.male: "Муж", Gender.female: "Жен"}
 
@@ -31,7 +35,7 @@ def _local(moment: datetime | None) -> datetime | None:
     if moment is None:
         return None
     if moment.tzinfo is None:  # SQLite hands back the stored UTC time without its zone
-        moment = moment.replace(tzinfo=timezone.utc)
+        moment = moment.replace(tzinfo=UTC)
     return moment.astimezone(LOCAL_TIME).replace(tzinfo=None, microsecond=0)
 
 

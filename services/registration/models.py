@@ -1,12 +1,24 @@
 """Registration's tables: events, their programme, participants."""
+
 from __future__ import annotations
 
 import enum
 import secrets
 from datetime import date, datetime, time
 
-from sqlalchemy import (CheckConstraint, Date, DateTime, Enum, ForeignKey, Index, Integer, String,
-                        Text, Time, UniqueConstraint)
+from sqlalchemy import (
+    CheckConstraint,
+    Date,
+    DateTime,
+    Enum,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    Time,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from eventops.db import new_metadata, utcnow
@@ -14,7 +26,6 @@ from eventops.db import new_metadata, utcnow
 
 class Base(DeclarativeBase):
     metadata = new_metadata()
-
 
 
 def new_personal_token() -> str:
@@ -52,6 +63,17 @@ class Gender(str, enum.Enum):
     female = "female"
 
 
+class EducationLevel(str, enum.Enum):
+    """The prior education the federal register (ФИС ФРДО) asks for: higher or secondary vocational."""
+
+    higher = "ВО"
+    vocational = "СПО"
+
+
+#: ПК (professional development) or ПП (professional retraining)
+PROGRAMME_KINDS = ("ПК", "ПП")
+
+
 class Event(Base):
     __tablename__ = "events"
 
@@ -70,8 +92,10 @@ class Event(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
     sessions: Mapped[list[ProgrammeSession]] = relationship(
-        back_populates="event", order_by="(ProgrammeSession.day, ProgrammeSession.starts_at)",
-        cascade="all, delete-orphan")
+        back_populates="event",
+        order_by="(ProgrammeSession.day, ProgrammeSession.starts_at)",
+        cascade="all, delete-orphan",
+    )
 
     __table_args__ = (CheckConstraint("ends_on >= starts_on", name="dates_in_order"),)
 
@@ -122,7 +146,8 @@ class Participant(Base):
     organisation: Mapped[str] = mapped_column(String(500), default="")
     position: Mapped[str] = mapped_column(String(300), default="")
     status: Mapped[ParticipantStatus] = mapped_column(
-        Enum(ParticipantStatus, native_enum=False, length=16), default=ParticipantStatus.registered)
+        Enum(ParticipantStatus, native_enum=False, length=16), default=ParticipantStatus.registered
+    )
     # Optional data for the federal register of qualification documents (ФИС ФРДО).
     birth_date: Mapped[date | None] = mapped_column(Date)
     gender: Mapped[Gender | None] = mapped_column(Enum(Gender, native_enum=False, length=8))
@@ -130,6 +155,7 @@ class Participant(Base):
     snils: Mapped[str | None] = mapped_column(String(14))
     #: citizenship as an ОКСМ code (643 = Russia)
     citizenship: Mapped[str | None] = mapped_column(String(3))
+    #: ВО or СПО (EducationLevel), checked by the API; a plain string column, as it always was
     education_level: Mapped[str | None] = mapped_column(String(8))
     diploma_surname: Mapped[str | None] = mapped_column(String(100))
     diploma_series: Mapped[str | None] = mapped_column(String(20))
@@ -146,8 +172,7 @@ class Participant(Base):
     #: when the registration was cancelled; None while it stands
     cancelled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow,
-                                                 onupdate=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
 
     __table_args__ = (
         UniqueConstraint("event_id", "email_key", name="uq_participants_event_email"),
@@ -160,7 +185,8 @@ class Participant(Base):
         return " ".join(part for part in (self.surname, self.first_name, self.patronymic) if part)
 
     def set_status(self, status: ParticipantStatus) -> None:
-        """Cancelling keeps the record (the check-in screen must still recognise the person) and notes when."""
+        """Cancelling keeps the record (the check-in screen must still recognise the person) and "
+        "notes when."""
         if status is ParticipantStatus.cancelled:
             if self.status is not ParticipantStatus.cancelled:
                 self.cancelled_at = utcnow()

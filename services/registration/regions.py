@@ -4,6 +4,7 @@
 (case, ё, Latin look-alikes, punctuation, abbreviations, word order). ``suggest_region`` finds the
 closest name for anything else, for a human to confirm; it is never used to map automatically.
 """
+
 from __future__ import annotations
 
 import json
@@ -22,14 +23,19 @@ _WORD = re.compile(r"[^\W_]+")
 
 # Abbreviations expanded word by word; an empty expansion drops the word ("г. Москва" == "Москва").
 _ABBREVIATIONS = {
-    "г": (), "гор": (), "город": (),
+    "г": (),
+    "гор": (),
+    "город": (),
     "обл": ("область",),
-    "респ": ("республика",), "республ": ("республика",),
+    "респ": ("республика",),
+    "республ": ("республика",),
     "кр": ("край",),
     "ао": ("автономный", "округ"),
     "окр": ("округ",),
     # One spelling for every form of "autonomous": "авт. округ", "автономная область", ...
-    "авт": ("автономный",), "автон": ("автономный",), "автономная": ("автономный",),
+    "авт": ("автономный",),
+    "автон": ("автономный",),
+    "автономная": ("автономный",),
 }
 
 # Words that name the kind of subject. A spelling without any of them ("Ростовская", "Татарстан")
@@ -70,11 +76,22 @@ def _load() -> list[dict]:
 
 
 @cache
+def regions_by_code() -> dict[str, Region]:
+    return {region.code: region for region in all_regions()}
+
+
+def region_name(code: str | None) -> str:
+    """The region's name for a stored code; empty for none."""
+    region = regions_by_code().get(code or "")
+    return region.name if region else ""
+
+
+@cache
 def _index() -> dict[str, Region]:
     """Normalised name or alias → region, plus the same keys without kind words where unambiguous."""
     index: dict[str, Region] = {}
     bare: dict[str, set[Region]] = {}
-    for item, region in zip(_load(), all_regions()):
+    for item, region in zip(_load(), all_regions(), strict=True):
         for spelling in (item["name"], *item["aliases"]):
             key = normalise(spelling)
             if index.get(key, region) != region:

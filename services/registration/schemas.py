@@ -1,24 +1,72 @@
-"""What registration's API takes and returns, and the words it uses to say what was wrong."""
+"""Every request and response model of registration's API.
+
+What is refused here is refused with a message in the caller's language: pydantic's own error kinds are
+worded once for every service (eventops.problems); the refusals of our own rules (СНИЛС, region,
+consent, dates...) take their words from gettext as they are validated, inside the request.
+"""
+
 from __future__ import annotations
 
-from datetime import date, datetime, time, timezone
+from collections.abc import Callable
+from datetime import UTC, date, datetime, time
 from functools import cache
 from typing import Annotated, Literal
 
-from pydantic import (AfterValidator, BaseModel, BeforeValidator, ConfigDict, EmailStr, Field,
-                      StringConstraints, ValidationError, ValidationInfo, WrapValidator, field_validator)
+from flask_babel import gettext as _
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    EmailStr,
+    Field,
+    Json,
+    StrictInt,
+    StringConstraints,
+    ValidationError,
+    ValidationInfo,
+    WrapValidator,
+    field_validator,
+)
 from pydantic_core import PydanticCustomError
+from spectree.model_adapter.pydantic_adapter import BaseFile
 
-from services.registration.models import Gender, ParticipantStatus, SessionKind
+from services.registration import importing
+from services.registration.errors import Translate
+from services.registration.models import (
+    PROGRAMME_KINDS,
+    EducationLevel,
+    Event,
+    Gender,
+    ParticipantStatus,
+    SessionKind,
+)
 from services.registration.regions import all_regions
 from services.registration.snils import InvalidSnils, normalise_snils
 
 # --- field types shared by creation and partial updates ------------------------------------------
 
 
-def _error(code: str, context: dict | None = None) -> PydanticCustomError:
-    """A validation error with our own code; its text is the Russian message (the API translates by code)."""
-    return PydanticCustomError(code, ERROR_MESSAGES["ru"][code], context)
+def _refuse(code: str, message: str) -> PydanticCustomError:
+    """A validation error with our own code and its message, already in the caller's language.
+
+    No context is passed: pydantic would otherwise fill {braces} of a value quoted in the message."""
+    return PydanticCustomError(code, message)
+
+
+def _say_instead(code: str, message: Callable[[], str], *, only: str | None = None) -> WrapValidator:
+    """Words a field's refusal ourselves (pydantic's `only` kind of error, or any), keeping the field's
+    constraints as they are, and so their OpenAPI description."""
+
+    def validate(value, handler):
+        try:
+            return handler(value)
+        except ValidationError as exc:
+            if only is None or any(error["type"] == only for error in exc.errors()):
+                raise _refuse(code, message()) from None
+            raise
+
+    return WrapValidator(validate)
 
 
 def _blank_to_none(value):
@@ -29,8 +77,9 @@ def _blank_to_none(value):
 
 def trimmed(max_length: int, min_length: int = 0):
     """A string with surrounding spaces trimmed. Markup is kept as typed: it is data, shown as text."""
-    return Annotated[str, StringConstraints(strip_whitespace=True, min_length=min_length,
-                                            max_length=max_length)]
+    return Annotated[
+        str, StringConstraints(strip_whitespace=True, min_length=min_length, max_length=max_length)
+    ]
 
 
 def optional_trimmed(max_length: int):
@@ -45,7 +94,10 @@ def _region_codes() -> frozenset[str]:
 
 def _known_region(code: str | None) -> str | None:
     if code is not None and code not in _region_codes():
-        raise _error("unknown_region", {"code": code})
+        raise _refuse(
+            "unknown_region",
+            _("Unknown region code «%(code)s»: choose a subject of the Russian Federation.", code=code),
+        )
     return code
 
 
@@ -55,31 +107,53 @@ def _valid_snils(value: str | None) -> str | None:
     try:
         return normalise_snils(value)
     except InvalidSnils as exc:
-        raise _error(exc.code) from None
-
-
-def _email(value, handler):
-    # One code of our own instead of pydantic's generic value_error, so the message can say what to fix.
-    try:
-        return handler(value)
-    except ValidationError:
-        raise _error("invalid_email") from None
+        if exc.code == "snils_format":
+            raise _refuse(exc.code, _("СНИЛС must have 11 digits: XXX-XXX-XXX YY.")) from None
+        raise _refuse(exc.code, _("The СНИЛС check number does not match: check the digits.")) from None
 
 
 def _utc(moment: datetime) -> datetime:
     # SQLite hands back stored UTC times without their zone; say which zone they are in.
-    return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
 
 
 UtcDateTime = Annotated[datetime, AfterValidator(_utc)]
 Name = trimmed(100, min_length=1)
-Email = Annotated[EmailStr, WrapValidator(_email)]
+# One code of our own instead of pydantic's generic value_error, so that the message can say what to fix.
+Email = Annotated[
+    EmailStr,
+    _say_instead(
+        "invalid_email", lambda: _("Not a valid e-mail address: it should look like name@example.org.")
+    ),
+]
 RegionCode = Annotated[optional_trimmed(8), AfterValidator(_known_region)]
 Snils = Annotated[str | None, BeforeValidator(_blank_to_none), AfterValidator(_valid_snils)]
-Citizenship = Annotated[Annotated[str, StringConstraints(pattern=r"^\d{3}$")] | None,
-                        BeforeValidator(_blank_to_none)]
-Slug = Annotated[str, StringConstraints(min_length=2, max_length=64, pattern=r"^[a-z0-9][a-z0-9-]*$")]
-ProgrammeKind = Annotated[str, StringConstraints(pattern="^(ПК|ПП)$")]
+Citizenship = Annotated[
+    Annotated[str, StringConstraints(pattern=r"^\d{3}$")] | None,
+    _say_instead(
+        "citizenship_format",
+        lambda: _("Citizenship is the country's three-digit ОКСМ code, e.g. 643 for Russia."),
+        only="string_pattern_mismatch",
+    ),
+    BeforeValidator(_blank_to_none),
+]
+Slug = Annotated[
+    str,
+    StringConstraints(min_length=2, max_length=64, pattern=r"^[a-z0-9][a-z0-9-]*$"),
+    _say_instead(
+        "slug_format", lambda: _("Latin letters, digits and hyphens only."), only="string_pattern_mismatch"
+    ),
+]
+ProgrammeKind = Literal[PROGRAMME_KINDS]
+OptionalEducationLevel = Annotated[EducationLevel | None, BeforeValidator(_blank_to_none)]
+
+
+def _dates_in_order() -> PydanticCustomError:
+    return _refuse("dates_in_order", _("The end date must not be before the start date."))
+
+
+def _times_in_order() -> PydanticCustomError:
+    return _refuse("times_in_order", _("The end time must be after the start time."))
 
 
 # --- events and programme --------------------------------------------------------------------------
@@ -100,12 +174,14 @@ class EventIn(BaseModel):
     def dates_in_order(cls, ends_on: date, info: ValidationInfo) -> date:
         starts_on = info.data.get("starts_on")
         if starts_on and ends_on < starts_on:
-            raise _error("dates_in_order")
+            raise _dates_in_order()
         return ends_on
 
 
 class EventPatch(BaseModel):
-    """Only the fields sent are changed; null is refused where a value is required (defaults skip validation)."""
+    """Only the fields sent are changed; null is refused where a value is required (defaults skip "
+    "validation)."""
+
     slug: Slug = None
     title: trimmed(500, min_length=3) = None
     organiser: trimmed(500) = None
@@ -124,6 +200,11 @@ class EventOut(EventIn):
     #: participants whose registration is not cancelled: who is expected at the door
     active_participants_count: int = 0
     academic_hours: int = 0
+
+    @classmethod
+    def of(cls, event: Event, figures: dict[str, int]) -> EventOut:
+        """The event with its figures (see events.figures)."""
+        return cls.model_validate(event).model_copy(update=figures)
 
 
 class EventList(BaseModel):
@@ -145,7 +226,7 @@ class SessionIn(BaseModel):
     def times_in_order(cls, ends_at: time, info: ValidationInfo) -> time:
         starts_at = info.data.get("starts_at")
         if starts_at and ends_at <= starts_at:
-            raise _error("times_in_order")
+            raise _times_in_order()
         return ends_at
 
 
@@ -179,7 +260,7 @@ class ParticipantIn(BaseModel):
     patronymic: optional_trimmed(100) = None
     email: Email
     phone: trimmed(32) = ""
-    #: code of a subject of the Russian Federation, e.g. "16" for Республика Татарстан
+    #: code of a subject of the Russian Federation, e.g. "16" for Республика Татарстан (see /regions)
     region_code: RegionCode = None
     organisation: trimmed(500) = ""
     position: trimmed(300) = ""
@@ -190,7 +271,7 @@ class ParticipantIn(BaseModel):
     snils: Snils = None
     #: ОКСМ code, 643 = Russia
     citizenship: Citizenship = None
-    education_level: optional_trimmed(8) = None
+    education_level: OptionalEducationLevel = None
     diploma_surname: optional_trimmed(100) = None
     diploma_series: optional_trimmed(20) = None
     diploma_number: optional_trimmed(30) = None
@@ -198,6 +279,7 @@ class ParticipantIn(BaseModel):
 
 class ParticipantPatch(BaseModel):
     """Only the fields sent are changed; send null to clear an optional one."""
+
     surname: Name = None
     first_name: Name = None
     patronymic: optional_trimmed(100) = None
@@ -211,7 +293,7 @@ class ParticipantPatch(BaseModel):
     gender: Gender | None = None
     snils: Snils = None
     citizenship: Citizenship = None
-    education_level: optional_trimmed(8) = None
+    education_level: OptionalEducationLevel = None
     diploma_surname: optional_trimmed(100) = None
     diploma_series: optional_trimmed(20) = None
     diploma_number: optional_trimmed(30) = None
@@ -219,6 +301,7 @@ class ParticipantPatch(BaseModel):
 
 class RegistrationIn(BaseModel):
     """The public registration form: what a person tells about themselves, and their consent."""
+
     surname: Name
     first_name: Name
     patronymic: optional_trimmed(100) = None
@@ -234,7 +317,9 @@ class RegistrationIn(BaseModel):
     @classmethod
     def consent_given(cls, consent: bool) -> bool:
         if not consent:
-            raise _error("consent_required")
+            raise _refuse(
+                "consent_required", _("Registration requires consent to the processing of personal data.")
+            )
         return consent
 
     def participant(self) -> ParticipantIn:
@@ -244,6 +329,8 @@ class RegistrationIn(BaseModel):
 class ParticipantOut(ParticipantIn):
     model_config = ConfigDict(from_attributes=True)
     email: str
+    #: ВО or СПО; what older imports stored is shown as it is
+    education_level: str | None = None
     id: int
     event_id: int
     code: str
@@ -254,6 +341,7 @@ class ParticipantOut(ParticipantIn):
 
 class ParticipantPrivateOut(ParticipantOut):
     """Includes the personal token: for the gateway's organiser pages and badges only."""
+
     token: str
 
 
@@ -264,12 +352,14 @@ class ParticipantList(BaseModel):
 
 class ParticipantWithEvent(BaseModel):
     """What a participant's personal page shows: themselves and the event they registered for."""
+
     participant: ParticipantPrivateOut
     event: EventOut
 
 
 class ParticipantCard(BaseModel):
     """A participant as a search result or a check-in lookup shows them; the status tells cancelled ones."""
+
     id: int
     event_id: int
     code: str
@@ -303,6 +393,9 @@ class LookupQuery(BaseModel):
     code: str = Field(min_length=1, max_length=500)
 
 
+# --- documents -------------------------------------------------------------------------------------
+
+
 class ExportQuery(BaseModel):
     format: Literal["xlsx", "csv"] = "xlsx"
 
@@ -315,108 +408,144 @@ class BadgesQuery(BaseModel):
         return [int(part) for part in self.ids.split(",")] if self.ids else None
 
 
-# --- messages ----------------------------------------------------------------------------------------
-# Error codes → what a person reads, in the language the gateway asks for (Russian unless it asks for
-# English). Validation errors of pydantic's own kinds ("missing", "string_too_long", ...) are here too.
+# --- spreadsheet imports ---------------------------------------------------------------------------
 
-ERROR_MESSAGES = {
-    "ru": {
-        "missing": "Обязательное поле.",
-        "blank": "Заполните поле.",
-        "string_type": "Ожидается текст.",
-        "string_too_short": "Слишком короткое значение (минимум символов: {min_length}).",
-        "string_too_long": "Слишком длинное значение (максимум символов: {max_length}).",
-        "string_pattern_mismatch": "Значение в неверном формате.",
-        "int_parsing": "Ожидается целое число.",
-        "int_type": "Ожидается целое число.",
-        "greater_than_equal": "Значение должно быть не меньше {ge}.",
-        "less_than_equal": "Значение должно быть не больше {le}.",
-        "bool_parsing": "Ожидается «да» или «нет» (true/false).",
-        "bool_type": "Ожидается «да» или «нет» (true/false).",
-        "date_from_datetime_parsing": "Неверная дата: ожидается ГГГГ-ММ-ДД.",
-        "date_parsing": "Неверная дата: ожидается ГГГГ-ММ-ДД.",
-        "date_type": "Неверная дата: ожидается ГГГГ-ММ-ДД.",
-        "time_parsing": "Неверное время: ожидается ЧЧ:ММ.",
-        "time_type": "Неверное время: ожидается ЧЧ:ММ.",
-        "enum": "Недопустимое значение; возможные: {expected}.",
-        "literal_error": "Недопустимое значение; возможные: {expected}.",
-        "model_attributes_type": "Ожидается JSON-объект.",
-        "dict_type": "Ожидается JSON-объект.",
-        "invalid_email": "Неверный адрес e-mail — проверьте, что он вида name@example.ru.",
-        "unknown_region": "Неизвестный код региона «{code}» — выберите субъект РФ из списка.",
-        "snils_format": "СНИЛС должен состоять из 11 цифр: XXX-XXX-XXX YY.",
-        "snils_checksum": "Контрольное число СНИЛС не сходится — проверьте цифры.",
-        "consent_required": "Без согласия на обработку персональных данных зарегистрироваться нельзя.",
-        "dates_in_order": "Дата окончания не может быть раньше даты начала.",
-        "times_in_order": "Время окончания должно быть позже времени начала.",
-        "outside_event": "День занятия должен попадать в даты мероприятия.",
-        "sessions_outside": "Есть занятия вне новых дат мероприятия — сначала перенесите или удалите их.",
-        "taken": "Этот адрес (slug) уже занят другим мероприятием.",
-        "duplicate": "Участник с таким e-mail уже зарегистрирован на это мероприятие.",
-        "invalid": "Недопустимое значение.",
-        # details of problems that are not about one field
-        "invalid_request": "В запросе есть ошибки — исправьте отмеченные поля.",
-        "event_not_found": "Мероприятие не найдено.",
-        "session_not_found": "Занятие не найдено в программе этого мероприятия.",
-        "participant_not_found": "Участник не найден на этом мероприятии.",
-        "unknown_code": "Нет участника с таким кодом.",
-        "unknown_token": "Ссылка недействительна.",
-        "registration_closed": "Регистрация на это мероприятие закрыта.",
-        "nobody_for_badges": "Нет участников, для которых можно напечатать бейджи.",
-    },
-    "en": {
-        "missing": "This field is required.",
-        "blank": "This field must not be empty.",
-        "string_type": "Text is expected.",
-        "string_too_short": "Too short (at least {min_length} characters).",
-        "string_too_long": "Too long (at most {max_length} characters).",
-        "string_pattern_mismatch": "The value is in a wrong format.",
-        "int_parsing": "A whole number is expected.",
-        "int_type": "A whole number is expected.",
-        "greater_than_equal": "Must be at least {ge}.",
-        "less_than_equal": "Must be at most {le}.",
-        "bool_parsing": "Yes or no (true/false) is expected.",
-        "bool_type": "Yes or no (true/false) is expected.",
-        "date_from_datetime_parsing": "Invalid date: YYYY-MM-DD is expected.",
-        "date_parsing": "Invalid date: YYYY-MM-DD is expected.",
-        "date_type": "Invalid date: YYYY-MM-DD is expected.",
-        "time_parsing": "Invalid time: HH:MM is expected.",
-        "time_type": "Invalid time: HH:MM is expected.",
-        "enum": "Not an allowed value; allowed: {expected}.",
-        "literal_error": "Not an allowed value; allowed: {expected}.",
-        "model_attributes_type": "A JSON object is expected.",
-        "dict_type": "A JSON object is expected.",
-        "invalid_email": "Not a valid e-mail address — it should look like name@example.org.",
-        "unknown_region": "Unknown region code «{code}» — choose a subject of the Russian Federation.",
-        "snils_format": "СНИЛС must have 11 digits: XXX-XXX-XXX YY.",
-        "snils_checksum": "The СНИЛС check number does not match — check the digits.",
-        "consent_required": "Registration requires consent to the processing of personal data.",
-        "dates_in_order": "The end date must not be before the start date.",
-        "times_in_order": "The end time must be after the start time.",
-        "outside_event": "The session's day must be within the event's dates.",
-        "sessions_outside": "Some sessions fall outside the new dates — move or delete them first.",
-        "taken": "This slug is already used by another event.",
-        "duplicate": "A participant with this e-mail is already registered for this event.",
-        "invalid": "Not an allowed value.",
-        "invalid_request": "The request has errors — correct the fields marked.",
-        "event_not_found": "Event not found.",
-        "session_not_found": "No such session in this event's programme.",
-        "participant_not_found": "No such participant in this event.",
-        "unknown_code": "No participant has this code.",
-        "unknown_token": "This link is not valid.",
-        "registration_closed": "Registration for this event is closed.",
-        "nobody_for_badges": "There is nobody to print badges for.",
-    },
-}
+ColumnMapping = Annotated[
+    Json[dict[str, str | None]] | None,
+    _say_instead("invalid_json", lambda: _("The mapping must be a JSON object: column number → field.")),
+    BeforeValidator(_blank_to_none),
+]
+RowNumbers = Annotated[
+    Json[list[StrictInt]] | None,
+    _say_instead("invalid_json", lambda: _("A JSON list of row numbers is expected.")),
+    BeforeValidator(_blank_to_none),
+]
 
 
-class _KeepUnknown(dict):
-    def __missing__(self, key: str) -> str:
-        return "{" + key + "}"
+class ImportForm(BaseModel):
+    """The multipart form of both import calls: the file, and optionally the organiser's choices."""
+
+    file: BaseFile
+    #: JSON object: column index (from 0) → field, or null to ignore the column; default: guessed
+    mapping: ColumnMapping = None
+    #: JSON list of row numbers (as in the spreadsheet) to import; default: every row without errors
+    accepted_rows: RowNumbers = None
+    #: JSON list of row numbers to leave out of the default
+    rejected_rows: RowNumbers = None
 
 
-def error_message(code: str, locale: str = "ru", context: dict | None = None) -> str:
-    """The message for an error code; `context` fills its placeholders ({min_length}, {code}...)."""
-    messages = ERROR_MESSAGES.get(locale, ERROR_MESSAGES["ru"])
-    template = messages.get(code, messages["invalid"])
-    return template.format_map(_KeepUnknown({key: str(value) for key, value in (context or {}).items()}))
+class SampleRow(BaseModel):
+    row: int
+    cells: list[str]
+
+
+class RowProblemOut(BaseModel):
+    severity: Literal["error", "warning", "duplicate"]
+    code: str
+    field: str | None
+    column: str | None
+    value: str
+    suggestion: str | None
+    message: str
+
+
+class RowReport(BaseModel):
+    row: int
+    status: Literal["ok", "warning", "error", "duplicate"]
+    problems: list[RowProblemOut]
+
+
+class ReportCounts(BaseModel):
+    total: int
+    ok: int
+    warning: int
+    error: int
+    duplicate: int
+
+
+class ReportOut(BaseModel):
+    counts: ReportCounts
+    #: what is wrong with the mapping itself; while there is anything here, nothing can be imported
+    mapping_problems: list[str]
+    #: rows with problems only
+    rows: list[RowReport]
+
+
+#: rows of the file shown as they are in the preview
+SAMPLE_ROWS = 20
+
+
+class ImportPreview(BaseModel):
+    filename: str
+    headers: list[str]
+    header_row: int
+    #: column index → field; JSON object keys are strings
+    mapping: dict[int, str]
+    #: the guess from the headers, for a "reset" button
+    guessed_mapping: dict[int, str]
+    fields: list[str] = Field(default_factory=lambda: list(importing.FIELDS))
+    sample: list[SampleRow]
+    report: ReportOut
+
+    @classmethod
+    def of(cls, filename: str, preview: importing.Preview, translate: Translate) -> ImportPreview:
+        table = preview.table
+        return cls(
+            filename=filename,
+            headers=table.headers,
+            header_row=table.header_row,
+            mapping=preview.mapping,
+            guessed_mapping=preview.guessed_mapping,
+            sample=[SampleRow(row=number, cells=cells) for number, cells in table.rows[:SAMPLE_ROWS]],
+            report=ReportOut.model_validate(preview.report.to_dict(translate)),
+        )
+
+
+class ImportResult(BaseModel):
+    #: participants added
+    created: int
+    #: rows skipped because the person is already registered (or repeated in the file)
+    skipped: int
+    #: rows without errors that the organiser left out
+    left_out: int
+    #: rows with errors, not imported
+    errors: int
+    total: int
+
+    @classmethod
+    def of(cls, counts: dict[str, int], created: int) -> ImportResult:
+        """What a commit did, from the report's counts and the number of participants added."""
+        return cls(
+            created=created,
+            skipped=counts["duplicate"],
+            left_out=counts["ok"] + counts["warning"] - created,
+            errors=counts["error"],
+            total=counts["total"],
+        )
+
+
+# --- reference data --------------------------------------------------------------------------------
+
+
+class RegionOut(BaseModel):
+    #: the code stored in participants' region_code
+    code: str
+    #: the official name, e.g. «Республика Татарстан»
+    name: str
+
+
+class RegionList(BaseModel):
+    """Every subject of the Russian Federation, in the order a form lists them."""
+
+    items: list[RegionOut]
+
+
+class Reference(BaseModel):
+    """The values a form may offer for each closed field, as the API accepts them."""
+
+    regions: list[RegionOut]
+    genders: list[Gender]
+    participant_statuses: list[ParticipantStatus]
+    session_kinds: list[SessionKind]
+    education_levels: list[EducationLevel]
+    programme_kinds: list[ProgrammeKind]

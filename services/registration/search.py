@@ -4,9 +4,10 @@ whatever a barcode scanner or a person types at the door (a code, a token, a per
 A query's words are folded like the stored search text (see text.fold_for_search) and must all occur in
 it. A word of three or more characters may occur anywhere ("елк" finds «Белкина»); a shorter one only at
 the start of a word ("ив" finds «Иванов», not «Сивцев»): two letters occur inside half of any list, and
-no trigram index can serve them. Both databases answer from a trigram index: pg_trgm's GIN index on PostgreSQL, an FTS5
-trigram table on SQLite (see the migration dfc08ad52759).
+no trigram index can serve them. Both databases answer from a trigram index: pg_trgm's GIN index on
+PostgreSQL, an FTS5 trigram table on SQLite (see the migration dfc08ad52759).
 """
+
 from __future__ import annotations
 
 import re
@@ -17,7 +18,7 @@ from sqlalchemy import and_, bindparam, case, column, false, func, or_, select, 
 from sqlalchemy.orm import Session
 
 from services.registration.models import Participant
-from services.registration.participants import region_name
+from services.registration.regions import region_name
 from services.registration.text import fold_code, fold_for_search
 
 # Best first: the exact participant code, then a surname prefix, then a first-name or patronymic prefix.
@@ -35,9 +36,19 @@ _CODE = re.compile(r"[0-9A-Z]{4,12}")
 # A badge's QR holds <PUBLIC_URL>/p/<token>; the scanner types it as it is.
 _PERSONAL_PAGE_URL = re.compile(r"/p/([A-Za-z0-9_-]+)/?$")
 
-_CARD_COLUMNS = (Participant.id, Participant.event_id, Participant.code, Participant.surname,
-                 Participant.first_name, Participant.patronymic, Participant.organisation,
-                 Participant.region_code, Participant.status, Participant.email, Participant.gender)
+_CARD_COLUMNS = (
+    Participant.id,
+    Participant.event_id,
+    Participant.code,
+    Participant.surname,
+    Participant.first_name,
+    Participant.patronymic,
+    Participant.organisation,
+    Participant.region_code,
+    Participant.status,
+    Participant.email,
+    Participant.gender,
+)
 
 
 @dataclass(frozen=True)
@@ -67,8 +78,11 @@ def _uses_fts(needle_: str, dialect: str) -> bool:
 def _holds(name: str, fts: bool):
     """The search text holds the needle bound to `name`: a trigram table lookup or a LIKE pattern."""
     if fts:
-        return Participant.id.in_(select(participants_search.c.rowid)
-                                  .where(participants_search.c.search_text.match(bindparam(name))))
+        return Participant.id.in_(
+            select(participants_search.c.rowid).where(
+                participants_search.c.search_text.match(bindparam(name))
+            )
+        )
     return _like(Participant.search_text, name)
 
 
@@ -115,8 +129,12 @@ def search_participants(session: Session, event_id: int, query: str, limit: int)
     needles = [needle(word) for word in folded.split()]
     fts = tuple(_uses_fts(needle_, dialect) for needle_ in needles)
     values = {f"needle_{i}": _pattern(needle_, fts[i]) for i, needle_ in enumerate(needles)}
-    values.update(event_id=event_id, limit=limit, name_start=f"{_like_escape(folded)}%",
-                  word_start=f"% {_like_escape(folded)}%")
+    values.update(
+        event_id=event_id,
+        limit=limit,
+        name_start=f"{_like_escape(folded)}%",
+        word_start=f"% {_like_escape(folded)}%",
+    )
     code_needle = None
     if _CODE.fullmatch(code):
         code_needle = _uses_fts(code.lower(), dialect)
@@ -130,12 +148,19 @@ def card(participant) -> dict:
     """A participant (a row or a model) as search results and the check-in screen show them."""
     full_name = " ".join(filter(None, (participant.surname, participant.first_name, participant.patronymic)))
     return {
-        "id": participant.id, "event_id": participant.event_id, "code": participant.code,
-        "surname": participant.surname, "first_name": participant.first_name,
-        "patronymic": participant.patronymic, "full_name": full_name,
-        "organisation": participant.organisation, "region_code": participant.region_code,
-        "region_name": region_name(participant.region_code), "status": participant.status,
-        "email": participant.email, "gender": participant.gender,
+        "id": participant.id,
+        "event_id": participant.event_id,
+        "code": participant.code,
+        "surname": participant.surname,
+        "first_name": participant.first_name,
+        "patronymic": participant.patronymic,
+        "full_name": full_name,
+        "organisation": participant.organisation,
+        "region_code": participant.region_code,
+        "region_name": region_name(participant.region_code),
+        "status": participant.status,
+        "email": participant.email,
+        "gender": participant.gender,
     }
 
 
@@ -151,14 +176,16 @@ def look_up(session: Session, event_id: int, text: str) -> Participant | None:
     token = token_in(text)
     if token:
         return _by_token(session, event_id, token)
-    by_code = session.scalar(select(Participant).where(Participant.event_id == event_id,
-                                                       Participant.code == fold_code(text)))
+    by_code = session.scalar(
+        select(Participant).where(Participant.event_id == event_id, Participant.code == fold_code(text))
+    )
     return by_code or _by_token(session, event_id, text)
 
 
 def _by_token(session: Session, event_id: int, token: str) -> Participant | None:
-    return session.scalar(select(Participant).where(Participant.token == token,
-                                                    Participant.event_id == event_id))
+    return session.scalar(
+        select(Participant).where(Participant.token == token, Participant.event_id == event_id)
+    )
 
 
 def by_token(session: Session, token: str) -> Participant | None:

@@ -2,6 +2,7 @@
 
 Eleven digits: a nine-digit number and a two-digit check number computed from it.
 """
+
 from __future__ import annotations
 
 import re

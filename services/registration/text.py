@@ -1,12 +1,28 @@
-"""Folding of names for search and duplicate checks: what staff type must find what organisers wrote."""
+"""Folding of names, e-mails and codes for search and duplicate checks: what staff type must find what
+organisers wrote."""
+
 from __future__ import annotations
 
 import re
 import unicodedata
 
-# Latin letters that look like Cyrillic ones creep into names from copy-paste («Иванов» with a Latin «о»).
-_LOOKALIKES = str.maketrans("aeopcxykmthb", "аеорсхукмтнв")
+# Latin letters that look like Cyrillic ones creep into names from copy-paste («Иванов» with a Latin «о»),
+# and staff on a Russian keyboard type Cyrillic twins into Latin codes. One list of pairs, case kept,
+# serves every direction: folding, fixing a word, reading a code.
+_LATIN_TWINS = "AaBCcEeHKkMOoPpTXxYy"
+_CYRILLIC_TWINS = "АаВСсЕеНКкМОоРрТХхУу"
+_TO_CYRILLIC = str.maketrans(_LATIN_TWINS, _CYRILLIC_TWINS)
+_TO_LATIN = str.maketrans(_CYRILLIC_TWINS, _LATIN_TWINS)
+# Folded text is lower case: B, H, M and T count too once lowered («в», «н», «м», «т»).
+_LOOKALIKES = str.maketrans(_LATIN_TWINS.lower(), _CYRILLIC_TWINS.lower())
 _CYRILLIC = re.compile("[а-яё]")
+_CYRILLIC_LETTER = re.compile("[А-Яа-яЁё]")
+_LATIN_LETTER = re.compile("[A-Za-z]")
+
+
+def email_key(email: str) -> str:
+    """An e-mail as duplicates are found: «Anna@MFC.ru » and «anna@mfc.ru» are one person."""
+    return email.strip().lower()
 
 
 def fold(text: str | None) -> str:
@@ -36,17 +52,23 @@ def fold_for_search(text: str | None) -> str:
 
 def has_mixed_scripts(word: str) -> bool:
     """True for a word with both Cyrillic and Latin letters: a typo the import report points at."""
-    has_cyrillic = bool(re.search("[А-Яа-яЁё]", word))
-    has_latin = bool(re.search("[A-Za-z]", word))
-    return has_cyrillic and has_latin
+    return bool(_CYRILLIC_LETTER.search(word)) and bool(_LATIN_LETTER.search(word))
 
 
-# Participant codes are Latin, but staff on a Russian keyboard type the Cyrillic twin of «А», «К», «М»...
-_CODE_LOOKALIKES = str.maketrans("АВЕКМНОРСТУХ", "ABEKMHOPCTYX")
+def fix_mixed_scripts(word: str) -> str:
+    """Turn look-alike letters of the minority alphabet into the majority's («Иванoв» → «Иванов»).
+
+    A word may still mix scripts afterwards (a Latin «s» has no Cyrillic twin): check it again."""
+    if not has_mixed_scripts(word):
+        return word
+    cyrillic = len(_CYRILLIC_LETTER.findall(word))
+    latin = len(_LATIN_LETTER.findall(word))
+    return word.translate(_TO_CYRILLIC if cyrillic >= latin else _TO_LATIN)
 
 
 def fold_code(text: str | None) -> str:
     """A participant code as typed (any case, Cyrillic look-alikes, spaces) → the code as stored."""
     if not text:
         return ""
-    return "".join(text.split()).upper().translate(_CODE_LOOKALIKES)
+    # Participant codes are Latin; upper case leaves only the capital twins («А», «К», «М»...) to read.
+    return "".join(text.split()).upper().translate(_TO_LATIN)

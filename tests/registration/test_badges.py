@@ -1,4 +1,5 @@
 """Badges: eight to an A4 sheet, each with the name, organisation, region, code and a QR code."""
+
 from __future__ import annotations
 
 import io
@@ -6,7 +7,7 @@ import io
 import pytest
 from pypdf import PdfReader
 
-from tests.registration.helpers import registration_api
+from tests.registration.support import registration_api
 
 SURNAMES = ["Абрамова", "Белов", "Ёлкина", "Григорьев", "Дмитриева", "Егоров", "Жукова", "Зайцев", "Ильина"]
 
@@ -15,9 +16,17 @@ SURNAMES = ["Абрамова", "Белов", "Ёлкина", "Григорье�
 def nine(app_factory):
     api = registration_api(app_factory)
     event_id = api.event()
-    people = [api.participant(event_id, surname=surname, first_name="Анна", email=f"p{i}@example.org",
-                              organisation="МФЦ <Южный>", region_code="61")
-              for i, surname in enumerate(SURNAMES)]
+    people = [
+        api.participant(
+            event_id,
+            surname=surname,
+            first_name="Анна",
+            email=f"p{i}@example.org",
+            organisation="МФЦ <Южный>",
+            region_code="61",
+        )
+        for i, surname in enumerate(SURNAMES)
+    ]
     return api, event_id, people
 
 

@@ -1,18 +1,55 @@
 """Editing an event and its programme; every endpoint is published in the OpenAPI document."""
+
 from __future__ import annotations
 
 import pytest
 
 from tests.conftest import auth_headers
-from tests.registration.helpers import registration_api
+from tests.registration.support import registration_api
 
-LECTURE = {"day": "2026-10-08", "starts_at": "10:00", "ends_at": "11:30", "title": "Госпаблики",
-           "kind": "lecture", "academic_hours": 2}
+LECTURE = {
+    "day": "2026-10-08",
+    "starts_at": "10:00",
+    "ends_at": "11:30",
+    "title": "Госпаблики",
+    "kind": "lecture",
+    "academic_hours": 2,
+}
 
 
 @pytest.fixture
 def api(app_factory, db_backend):
     return registration_api(app_factory)
+
+
+def test_event_with_programme_and_participants(api):
+    event_id = api.event()
+    session = api.post(f"/events/{event_id}/sessions", {**LECTURE, "day": "2026-10-07"})
+    assert session.status_code == 201, session.json
+    participant = api.participant(
+        event_id, surname="Ёлкин", first_name="Пётр", email=" Elkin@MFC.example.ru "
+    )
+    assert len(participant["token"]) >= 43  # 256 bits, URL-safe
+    read = api.get(f"/events/{event_id}").json
+    assert (read["participants_count"], read["academic_hours"]) == (1, 2)
+
+
+def test_event_counts_who_is_expected(api):
+    event_id = api.event()
+    ids = [
+        api.participant(event_id, surname="Петров", first_name="Иван", email=f"p{n}@x.example.ru")["id"]
+        for n in range(3)
+    ]
+    assert api.post(f"/events/{event_id}/participants/{ids[0]}/cancel").status_code == 200
+    event = api.get(f"/events/{event_id}").json
+    assert (event["participants_count"], event["active_participants_count"]) == (3, 2)
+
+
+def test_a_session_outside_the_event_dates_is_refused(api):
+    event_id = api.event()
+    response = api.post(f"/events/{event_id}/sessions", {**LECTURE, "day": "2026-10-10"})
+    assert response.status_code == 422
+    assert response.json["errors"][0]["field"] == "day"
 
 
 def test_partial_update_of_an_event(api):
@@ -28,7 +65,10 @@ def test_event_dates_must_stay_in_order_and_hold_the_programme(api):
     event_id = api.event()
     wrong = api.patch(f"/events/{event_id}", {"ends_on": "2026-10-06"})
     assert wrong.status_code == 422
-    assert (wrong.json["errors"][0]["field"], wrong.json["errors"][0]["code"]) == ("ends_on", "dates_in_order")
+    assert (wrong.json["errors"][0]["field"], wrong.json["errors"][0]["code"]) == (
+        "ends_on",
+        "dates_in_order",
+    )
     assert api.post(f"/events/{event_id}/sessions", LECTURE).status_code == 201
     shrunk = api.patch(f"/events/{event_id}", {"ends_on": "2026-10-07"})
     assert shrunk.status_code == 422

@@ -1,4 +1,5 @@
 """The participant list as XLSX and CSV: every column under a Russian header, formulas neutralised."""
+
 from __future__ import annotations
 
 import csv
@@ -10,18 +11,37 @@ from openpyxl import load_workbook
 
 from eventops.spreadsheets import neutralise
 from services.registration.exports import HEADERS
-from tests.registration.helpers import VALID_SNILS, registration_api
+from tests.registration.support import VALID_SNILS, registration_api
 
-SNEAKY = {"surname": "=HYPERLINK(\"http://evil.example\",\"Жми\")", "first_name": "@SUM(A1)",
-          "patronymic": "-2+3", "email": "sneaky@example.org", "phone": "+7 900 000-00-00",
-          "organisation": "=1+2", "position": "Специалист", "snils": VALID_SNILS, "birth_date": "1985-03-14",
-          "gender": "female", "region_code": "16"}
+SNEAKY = {
+    "surname": '=HYPERLINK("http://evil.example","Жми")',
+    "first_name": "@SUM(A1)",
+    "patronymic": "-2+3",
+    "email": "sneaky@example.org",
+    "phone": "+7 900 000-00-00",
+    "organisation": "=1+2",
+    "position": "Специалист",
+    "snils": VALID_SNILS,
+    "birth_date": "1985-03-14",
+    "gender": "female",
+    "region_code": "16",
+}
 
 
-@pytest.mark.parametrize(("value", "safe"), [
-    ("=1+2", "'=1+2"), ("+7 900", "'+7 900"), ("-5", "'-5"), ("@SUM(A1)", "'@SUM(A1)"),
-    ("\tcmd", "'\tcmd"), ("\rcmd", "'\rcmd"), ("Иванова", "Иванова"), ("a=b", "a=b"), ("", ""),
-])
+@pytest.mark.parametrize(
+    ("value", "safe"),
+    [
+        ("=1+2", "'=1+2"),
+        ("+7 900", "'+7 900"),
+        ("-5", "'-5"),
+        ("@SUM(A1)", "'@SUM(A1)"),
+        ("\tcmd", "'\tcmd"),
+        ("\rcmd", "'\rcmd"),
+        ("Иванова", "Иванова"),
+        ("a=b", "a=b"),
+        ("", ""),
+    ],
+)
 def test_neutralise(value, safe):
     assert neutralise(value) == safe
 
@@ -45,18 +65,34 @@ def test_xlsx_holds_every_column_and_no_formula(event_with_people):
     rows = list(sheet.iter_rows())
     headers = [cell.value for cell in rows[0]]
     assert headers == HEADERS
-    for header in ("Фамилия", "Имя", "Отчество", "E-mail", "Телефон", "Регион", "Организация", "Должность",
-                   "Статус", "Код", "Дата рождения", "Пол", "СНИЛС"):
+    for header in (
+        "Фамилия",
+        "Имя",
+        "Отчество",
+        "E-mail",
+        "Телефон",
+        "Регион",
+        "Организация",
+        "Должность",
+        "Статус",
+        "Код",
+        "Дата рождения",
+        "Пол",
+        "СНИЛС",
+    ):
         assert header in headers
-    sneaky = {header: cell for header, cell in zip(headers, rows[1])}  # «=HYPERLINK» sorts before «Ёлкин»
-    assert sneaky["Фамилия"].value == "'=HYPERLINK(\"http://evil.example\",\"Жми\")"
+    sneaky = dict(zip(headers, rows[1], strict=True))  # «=HYPERLINK» sorts before «Ёлкин»
+    assert sneaky["Фамилия"].value == '\'=HYPERLINK("http://evil.example","Жми")'
     assert sneaky["Имя"].value == "'@SUM(A1)"
     assert sneaky["Отчество"].value == "'-2+3"
     assert sneaky["Организация"].value == "'=1+2"
     assert sneaky["Телефон"].value == "'+7 900 000-00-00"
     assert sneaky["Регион"].value == "Республика Татарстан"
-    assert (sneaky["СНИЛС"].value, sneaky["Пол"].value, sneaky["Статус"].value) == (VALID_SNILS, "Жен",
-                                                                                   "зарегистрирован")
+    assert (sneaky["СНИЛС"].value, sneaky["Пол"].value, sneaky["Статус"].value) == (
+        VALID_SNILS,
+        "Жен",
+        "зарегистрирован",
+    )
     assert sneaky["Дата рождения"].value.date() == date(1985, 3, 14)
     assert all(cell.data_type != "f" for row in rows for cell in row)
     assert rows[2][1].value == "Ёлкин"
@@ -69,8 +105,8 @@ def test_csv_is_utf8_with_bom_semicolons_and_no_formula(event_with_people):
     assert response.data.startswith(b"\xef\xbb\xbf")
     rows = list(csv.reader(io.StringIO(response.data.decode("utf-8-sig")), delimiter=";"))
     assert rows[0] == HEADERS
-    sneaky = dict(zip(rows[0], rows[1]))
-    assert sneaky["Фамилия"] == "'=HYPERLINK(\"http://evil.example\",\"Жми\")"
+    sneaky = dict(zip(rows[0], rows[1], strict=True))
+    assert sneaky["Фамилия"] == '\'=HYPERLINK("http://evil.example","Жми")'
     assert sneaky["Организация"] == "'=1+2"
     assert sneaky["Имя"] == "'@SUM(A1)"
     assert sneaky["Телефон"] == "'+7 900 000-00-00"
@@ -80,5 +116,7 @@ def test_csv_is_utf8_with_bom_semicolons_and_no_formula(event_with_people):
 
 def test_unknown_format_and_event(event_with_people):
     api, event_id = event_with_people
-    assert api.get(f"/events/{event_id}/participants/export", query_string={"format": "pdf"}).status_code == 422
+    assert (
+        api.get(f"/events/{event_id}/participants/export", query_string={"format": "pdf"}).status_code == 422
+    )
     assert api.get("/events/999/participants/export").status_code == 404

@@ -1,4 +1,5 @@
 """The import API: a preview that writes nothing and an all-or-nothing commit, on SQLite and PostgreSQL."""
+
 from __future__ import annotations
 
 import io
@@ -6,11 +7,15 @@ import json
 
 import pytest
 
-from services.registration import import_api
 from tests.conftest import auth_headers
-from tests.registration.test_import_reading import UnreadableBody, csv_bytes, xlsx_bytes
+from tests.registration.support import UnreadableBody, csv_bytes, xlsx_bytes
 
-EVENT = {"slug": "import-2026", "title": "Цифровые коммуникации", "starts_on": "2026-10-07", "ends_on": "2026-10-09"}
+EVENT = {
+    "slug": "import-2026",
+    "title": "Цифровые коммуникации",
+    "starts_on": "2026-10-07",
+    "ends_on": "2026-10-09",
+}
 HEADER = ["№", "ФИО", "Эл. почта", "Субъект РФ", "Место работы", "СНИЛС"]
 ROWS = [
     [1, "Иванова Анна Сергеевна", "anna@mfc.example.ru", "Татарстан", "МФЦ Казани", "112-233-445 95"],
@@ -32,9 +37,15 @@ def new_event(api) -> int:
 
 def send(api, event_id: int, kind: str, data: bytes, filename: str = "participants.xlsx", **fields):
     form = {"file": (io.BytesIO(data), filename)}
-    form.update({name: value if isinstance(value, str) else json.dumps(value) for name, value in fields.items()})
-    return api.post(f"/api/v1/events/{event_id}/imports/{kind}", data=form, headers=auth_headers(),
-                    content_type="multipart/form-data")
+    form.update(
+        {name: value if isinstance(value, str) else json.dumps(value) for name, value in fields.items()}
+    )
+    return api.post(
+        f"/api/v1/events/{event_id}/imports/{kind}",
+        data=form,
+        headers=auth_headers(),
+        content_type="multipart/form-data",
+    )
 
 
 def participants(api, event_id: int) -> list[dict]:
@@ -47,16 +58,26 @@ def count(api, event_id: int) -> int:
 
 def test_preview_shows_headers_mapping_sample_and_report_and_writes_nothing(api, db_backend):
     event_id = new_event(api)
-    rows = ROWS + [[4, "Кузнецов Кузьма", "kuz@", "Нарния", "", "112-233-445 96"]]
+    rows = [*ROWS, [4, "Кузнецов Кузьма", "kuz@", "Нарния", "", "112-233-445 96"]]
     response = send(api, event_id, "preview", xlsx_bytes([HEADER, *rows]))
     assert response.status_code == 200, response.json
     body = response.json
     assert body["headers"] == HEADER and body["header_row"] == 1
-    assert body["mapping"] == {"1": "full_name", "2": "email", "3": "region", "4": "organisation", "5": "snils"}
+    assert body["mapping"] == {
+        "1": "full_name",
+        "2": "email",
+        "3": "region",
+        "4": "organisation",
+        "5": "snils",
+    }
     assert [row["row"] for row in body["sample"]] == [2, 3, 4, 5]
     assert body["report"]["counts"] == {"total": 4, "ok": 1, "warning": 2, "error": 1, "duplicate": 0}
     bad = next(row for row in body["report"]["rows"] if row["row"] == 5)
-    assert {problem["code"] for problem in bad["problems"]} == {"invalid_email", "unknown_region", "invalid_snils"}
+    assert {problem["code"] for problem in bad["problems"]} == {
+        "invalid_email",
+        "unknown_region",
+        "invalid_snils",
+    }
     assert all(problem["column"] for problem in bad["problems"])
     assert count(api, event_id) == 0
 
@@ -84,18 +105,26 @@ def test_commit_imports_the_rows_without_errors_and_reimporting_changes_nothing(
 
 def test_duplicate_email_against_the_event_ignores_case_and_spaces(api, db_backend):
     event_id = new_event(api)
-    api.post(f"/api/v1/events/{event_id}/participants", headers=auth_headers(),
-             json={"surname": "Иванова", "first_name": "Анна", "email": "anna@mfc.example.ru"})
+    api.post(
+        f"/api/v1/events/{event_id}/participants",
+        headers=auth_headers(),
+        json={"surname": "Иванова", "first_name": "Анна", "email": "anna@mfc.example.ru"},
+    )
     rows = [[1, "Иванова Анна", "  ANNA@MFC.example.ru ", "", "", ""], *ROWS[1:]]
-    result = send(api, event_id, "commit", csv_bytes([[str(c) for c in r] for r in [HEADER, *rows]]),
-                  filename="participants.csv")
+    result = send(
+        api,
+        event_id,
+        "commit",
+        csv_bytes([[str(c) for c in r] for r in [HEADER, *rows]]),
+        filename="participants.csv",
+    )
     assert result.json["created"] == 2 and result.json["skipped"] == 1
     assert count(api, event_id) == 3
 
 
 def test_one_accepted_row_with_an_error_means_nothing_is_written(api, db_backend):
     event_id = new_event(api)
-    rows = ROWS + [[4, "Кузнецов Кузьма", "kuz@", "", "", ""]]
+    rows = [*ROWS, [4, "Кузнецов Кузьма", "kuz@", "", "", ""]]
     response = send(api, event_id, "commit", xlsx_bytes([HEADER, *rows]), accepted_rows=[2, 3, 4, 5])
     assert response.status_code == 422
     assert response.mimetype == "application/problem+json"
@@ -112,7 +141,10 @@ def test_the_organiser_chooses_rows(api, db_backend):
     rest = send(api, event_id, "commit", data, rejected_rows=[2])
     assert rest.json["created"] == 1
     assert sorted(p["email"] for p in participants(api, event_id)) == [
-        "anna@mfc.example.ru", "petrov@mfc.example.ru", "sidorov@mfc.example.ru"]
+        "anna@mfc.example.ru",
+        "petrov@mfc.example.ru",
+        "sidorov@mfc.example.ru",
+    ]
 
 
 def test_an_unknown_row_number_is_refused(api):
@@ -148,11 +180,14 @@ def test_a_bad_mapping_is_a_problem_document(api, mapping):
     assert response.json["errors"][0]["field"] == "mapping"
 
 
-@pytest.mark.parametrize(("filename", "data", "code"), [
-    ("participants.xlsx", b"%PDF-1.7", "not_a_spreadsheet"),
-    ("participants.csv", b"", "empty"),
-    ("participants.csv", "Фамилия;Имя;E-mail\n".encode(), "no_data"),
-])
+@pytest.mark.parametrize(
+    ("filename", "data", "code"),
+    [
+        ("participants.xlsx", b"%PDF-1.7", "not_a_spreadsheet"),
+        ("participants.csv", b"", "empty"),
+        ("participants.csv", "Фамилия;Имя;E-mail\n".encode(), "no_data"),
+    ],
+)
 def test_a_file_that_cannot_be_imported_is_refused_in_russian(api, filename, data, code):
     event_id = new_event(api)
     response = send(api, event_id, "preview", data, filename=filename)
@@ -163,9 +198,12 @@ def test_a_file_that_cannot_be_imported_is_refused_in_russian(api, filename, dat
 
 def test_messages_follow_the_language_asked_for(api):
     event_id = new_event(api)
-    response = api.post(f"/api/v1/events/{event_id}/imports/preview",
-                        headers={**auth_headers(), "Accept-Language": "en"},
-                        data={"file": (io.BytesIO(b""), "a.csv")}, content_type="multipart/form-data")
+    response = api.post(
+        f"/api/v1/events/{event_id}/imports/preview",
+        headers={**auth_headers(), "Accept-Language": "en"},
+        data={"file": (io.BytesIO(b""), "a.csv")},
+        content_type="multipart/form-data",
+    )
     assert response.json["detail"] == "The file is empty."
 
 
@@ -181,23 +219,33 @@ def test_over_ten_megabytes_is_413_before_reading(api):
 
 def test_the_service_answers_413_before_reading_a_big_body(api):
     event_id = new_event(api)
-    response = api.post(f"/api/v1/events/{event_id}/imports/commit", headers=auth_headers(),
-                        input_stream=UnreadableBody(11 * 1024 * 1024),
-                        content_type="multipart/form-data; boundary=x")
+    response = api.post(
+        f"/api/v1/events/{event_id}/imports/commit",
+        headers=auth_headers(),
+        input_stream=UnreadableBody(11 * 1024 * 1024),
+        content_type="multipart/form-data; boundary=x",
+    )
     assert response.status_code == 413 and response.mimetype == "application/problem+json"
 
 
 def test_a_file_is_required(api):
     event_id = new_event(api)
-    response = api.post(f"/api/v1/events/{event_id}/imports/preview", headers=auth_headers(),
-                        data={"mapping": "{}"}, content_type="multipart/form-data")
+    response = api.post(
+        f"/api/v1/events/{event_id}/imports/preview",
+        headers=auth_headers(),
+        data={"mapping": "{}"},
+        content_type="multipart/form-data",
+    )
     assert response.status_code == 422
 
 
 def test_without_the_service_token_nothing_is_read(api):
     event_id = new_event(api)
-    response = api.post(f"/api/v1/events/{event_id}/imports/preview",
-                        data={"file": (io.BytesIO(b"a;b\n1;2"), "a.csv")}, content_type="multipart/form-data")
+    response = api.post(
+        f"/api/v1/events/{event_id}/imports/preview",
+        data={"file": (io.BytesIO(b"a;b\n1;2"), "a.csv")},
+        content_type="multipart/form-data",
+    )
     assert response.status_code == 401
 
 
@@ -207,10 +255,13 @@ def test_an_unknown_event_is_404(api):
 
 def test_someone_registering_the_same_email_meanwhile_rolls_everything_back(api, db_backend, monkeypatch):
     event_id = new_event(api)
-    api.post(f"/api/v1/events/{event_id}/participants", headers=auth_headers(),
-             json={"surname": "Сидоров", "first_name": "Сидор", "email": "sidorov@mfc.example.ru"})
+    api.post(
+        f"/api/v1/events/{event_id}/participants",
+        headers=auth_headers(),
+        json={"surname": "Сидоров", "first_name": "Сидор", "email": "sidorov@mfc.example.ru"},
+    )
     # As if the check ran a moment before that registration: the database's constraint has the last word.
-    monkeypatch.setattr(import_api, "_existing_email_keys", lambda event_id: set())
+    monkeypatch.setattr("services.registration.participants.email_keys", lambda session, event_id: set())
     response = send(api, event_id, "commit", xlsx_bytes([HEADER, *ROWS]))
     assert response.status_code == 409
     assert response.mimetype == "application/problem+json"
@@ -222,4 +273,3 @@ def test_openapi_describes_the_import(api):
     paths = api.get("/openapi.json").json["paths"]
     assert "/api/v1/events/{event_id}/imports/preview" in paths
     assert "/api/v1/events/{event_id}/imports/commit" in paths
-

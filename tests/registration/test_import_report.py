@@ -1,4 +1,5 @@
 """The row-by-row import report: every kind of bad row, named by row and column, with what to fix."""
+
 from __future__ import annotations
 
 import time
@@ -6,16 +7,26 @@ import time
 import pytest
 
 from services.registration.importing import Table, guess_mapping, read_table, split_header, validate
-from tests.registration.test_import_reading import csv_bytes
+from tests.registration.support import csv_bytes, russian
 
 HEADER = ["Фамилия", "Имя", "Отчество", "E-mail", "Регион", "Организация", "Дата рождения", "Пол", "СНИЛС"]
-GOOD = ["Иванова", "Анна", "Сергеевна", "anna@mfc.example.ru", "Республика Татарстан", "МФЦ", "07.10.1985", "ж",
-        "112-233-445 95"]
+GOOD = [
+    "Иванова",
+    "Анна",
+    "Сергеевна",
+    "anna@mfc.example.ru",
+    "Республика Татарстан",
+    "МФЦ",
+    "07.10.1985",
+    "ж",
+    "112-233-445 95",
+]
 
 
 def report_for(*rows: list[str], header: list[str] = HEADER, existing: set[str] = frozenset()):
-    table = Table(headers=header, header_row=1,
-                  rows=[(number, list(row)) for number, row in enumerate(rows, start=2)])
+    table = Table(
+        headers=header, header_row=1, rows=[(number, list(row)) for number, row in enumerate(rows, start=2)]
+    )
     return validate(table, guess_mapping(header), set(existing))
 
 
@@ -28,7 +39,7 @@ def row_with(**changes) -> list[str]:
 
 def only_problem(report, row: int = 2):
     result = report.by_row()[row]
-    assert len(result.problems) == 1, [p.to_dict() for p in result.problems]
+    assert len(result.problems) == 1, [p.to_dict(russian) for p in result.problems]
     return result, result.problems[0]
 
 
@@ -42,48 +53,54 @@ def test_a_good_row_is_ok_and_carries_its_values():
     assert values["birth_date"].isoformat() == "1985-10-07"
 
 
-@pytest.mark.parametrize(("column", "value", "code", "words"), [
-    ("Фамилия", "", "missing_surname", "Фамилия не заполнена"),
-    ("Имя", "  ", "missing_first_name", "Имя не заполнено"),
-    ("E-mail", "", "missing_email", "Не указан e-mail"),
-    ("E-mail", "anna.mfc.example.ru", "invalid_email", "неверный адрес"),
-    ("E-mail", "anna@", "invalid_email", "неверный адрес"),
-    ("E-mail", "a@x.ru, b@y.ru", "several_emails", "несколько адресов"),
-    ("Регион", "Ростовская облатсь", "unknown_region", "Ростовская область"),
-    ("Регион", "Нарния", "unknown_region", "нет в списке субъектов РФ"),
-    ("Организация", "О" * 501, "too_long", "не больше 500"),
-    ("Фамилия", "Ivanов", "mixed_scripts", "смешаны латинские и русские"),
-    ("Фамилия", "Иванова2", "name_characters", "цифры"),
-    ("СНИЛС", "112-233-445 96", "invalid_snils", "контрольное число"),
-    ("СНИЛС", "112-233-445", "snils_format", "11 цифр"),
-    ("Дата рождения", "31.02.1985", "invalid_date", "ДД.ММ.ГГГГ"),
-    ("Дата рождения", "вчера", "invalid_date", "не дата"),
-    ("Дата рождения", "01.01.1850", "implausible_date", "Проверьте год"),
-    ("Пол", "неизвестно", "invalid_gender", "«М» или «Ж»"),
-])
+@pytest.mark.parametrize(
+    ("column", "value", "code", "words"),
+    [
+        ("Фамилия", "", "missing_surname", "Фамилия не заполнена"),
+        ("Имя", "  ", "missing_first_name", "Имя не заполнено"),
+        ("E-mail", "", "missing_email", "Не указан e-mail"),
+        ("E-mail", "anna.mfc.example.ru", "invalid_email", "неверный адрес"),
+        ("E-mail", "anna@", "invalid_email", "неверный адрес"),
+        ("E-mail", "a@x.ru, b@y.ru", "several_emails", "несколько адресов"),
+        ("Регион", "Ростовская облатсь", "unknown_region", "Ростовская область"),
+        ("Регион", "Нарния", "unknown_region", "нет в списке субъектов РФ"),
+        ("Организация", "О" * 501, "too_long", "не больше 500"),
+        ("Фамилия", "Ivanов", "mixed_scripts", "смешаны латинские и русские"),
+        ("Фамилия", "Иванова2", "name_characters", "цифры"),
+        ("СНИЛС", "112-233-445 96", "invalid_snils", "контрольное число"),
+        ("СНИЛС", "112-233-445", "snils_format", "11 цифр"),
+        ("Дата рождения", "31.02.1985", "invalid_date", "ДД.ММ.ГГГГ"),
+        ("Дата рождения", "вчера", "invalid_date", "не дата"),
+        ("Дата рождения", "01.01.1850", "implausible_date", "Проверьте год"),
+        ("Пол", "неизвестно", "invalid_gender", "«М» или «Ж»"),
+    ],
+)
 def test_each_kind_of_bad_row_names_its_row_and_column_and_says_what_to_fix(column, value, code, words):
     report = report_for(GOOD, row_with(**{"E-mail": "boris@mfc.example.ru", column: value}))
     result, problem = only_problem(report, row=3)
     assert result.status == "error"
     assert result.values is None
     assert (problem.code, problem.column, problem.severity) == (code, column, "error")
-    assert words in problem.message()
+    assert words in problem.message(russian)
     assert report.counts["error"] == 1 and report.counts["ok"] == 1
 
 
 def test_unknown_region_suggests_the_closest_name():
     _, problem = only_problem(report_for(row_with(Регион="Ростовская облатсь")))
     assert problem.suggestion == "Ростовская область"
-    assert "Возможно, имелся в виду «Ростовская область»" in problem.message()
+    assert "Возможно, имелся в виду «Ростовская область»" in problem.message(russian)
 
 
-@pytest.mark.parametrize(("spelling", "code", "name"), [
-    ("Татарстан", "16", "Республика Татарстан"),
-    ("Ростовская обл.", "61", "Ростовская область"),
-    ("г. Москва", "77", "г. Москва"),
-    ("Республика Татарстан (Татарстан)", "16", "Республика Татарстан"),
-    ("  ханты-мансийский ао - югра ", "86", "Ханты-Мансийский автономный округ — Югра"),
-])
+@pytest.mark.parametrize(
+    ("spelling", "code", "name"),
+    [
+        ("Татарстан", "16", "Республика Татарстан"),
+        ("Ростовская обл.", "61", "Ростовская область"),
+        ("г. Москва", "77", "г. Москва"),
+        ("Республика Татарстан (Татарстан)", "16", "Республика Татарстан"),
+        ("  ханты-мансийский ао - югра ", "86", "Ханты-Мансийский автономный округ — Югра"),
+    ],
+)
 def test_region_variants_are_mapped_onto_the_reference_list(spelling, code, name):
     report = report_for(row_with(Регион=spelling))
     result = report.rows[0]
@@ -92,7 +109,7 @@ def test_region_variants_are_mapped_onto_the_reference_list(spelling, code, name
     if result.status == "warning":
         assert result.problems[0].code == "region_mapped"
         assert result.problems[0].suggestion == name
-        assert f"распознан как «{name}»" in result.problems[0].message()
+        assert f"распознан как «{name}»" in result.problems[0].message(russian)
 
 
 def test_the_exact_reference_name_is_not_even_a_warning():
@@ -104,19 +121,22 @@ def test_latin_look_alikes_are_fixed_with_a_warning():
     assert (result.status, problem.code, problem.severity) == ("warning", "mixed_scripts_fixed", "warning")
     assert problem.suggestion == "Иванова"
     assert result.values["surname"] == "Иванова"
-    assert "будет импортировано как «Иванова»" in problem.message()
+    assert "будет импортировано как «Иванова»" in problem.message(russian)
 
 
 def test_duplicates_inside_the_file_ignore_case_and_spaces():
-    report = report_for(GOOD, row_with(**{"E-mail": "  ANNA@mfc.example.ru "}),
-                        row_with(Фамилия="Петрова", **{"E-mail": "Anna@MFC.example.ru"}))
+    report = report_for(
+        GOOD,
+        row_with(**{"E-mail": "  ANNA@mfc.example.ru "}),
+        row_with(Фамилия="Петрова", **{"E-mail": "Anna@MFC.example.ru"}),
+    )
     repeated, other_person = report.by_row()[3], report.by_row()[4]
     assert repeated.status == "duplicate"  # the same person twice: skipped
     assert repeated.problems[-1].code == "repeated_row"
-    assert "строке 2" in repeated.problems[-1].message()
+    assert "строке 2" in repeated.problems[-1].message(russian)
     assert other_person.status == "error"  # someone else with her address: must be fixed
     assert other_person.problems[0].code == "duplicate_in_file"
-    assert "строке 2" in other_person.problems[0].message()
+    assert "строке 2" in other_person.problems[0].message(russian)
 
 
 def test_duplicates_of_the_event_are_skipped():
@@ -124,17 +144,21 @@ def test_duplicates_of_the_event_are_skipped():
     result = report.by_row()[2]
     assert result.status == "duplicate"
     assert result.problems[0].code == "duplicate_existing"
-    assert "уже зарегистрирован" in result.problems[0].message()
+    assert "уже зарегистрирован" in result.problems[0].message(russian)
     assert report.importable() == [3]
 
 
 def test_full_name_is_split_into_surname_first_name_and_patronymic():
     header = ["ФИО", "Почта"]
-    report = report_for(["Алиев Рашид Гейдар оглы", "r@x.ru"], ["Ким Ли", "k@x.ru"], ["Петров", "p@x.ru"],
-                        header=header)
+    report = report_for(
+        ["Алиев Рашид Гейдар оглы", "r@x.ru"], ["Ким Ли", "k@x.ru"], ["Петров", "p@x.ru"], header=header
+    )
     first, second, third = report.rows
     assert (first.values["surname"], first.values["first_name"], first.values["patronymic"]) == (
-        "Алиев", "Рашид", "Гейдар оглы")
+        "Алиев",
+        "Рашид",
+        "Гейдар оглы",
+    )
     assert (second.values["surname"], second.values["patronymic"]) == ("Ким", None)
     assert third.status == "error" and third.problems[0].code == "full_name_incomplete"
     assert third.problems[0].column == "ФИО"
@@ -144,7 +168,7 @@ def test_a_mapping_without_the_needed_columns_is_reported_instead_of_every_row()
     table = Table(headers=["Фамилия", "Имя", "Телефон"], header_row=1, rows=[(2, ["Ким", "Ли", "1"])])
     report = validate(table, guess_mapping(table.headers), set())
     assert [problem.code for problem in report.mapping_problems] == ["mapping_no_email"]
-    assert "e-mail" in report.mapping_problems[0].message()
+    assert "e-mail" in report.mapping_problems[0].message(russian)
     assert report.counts["total"] == 1 and report.importable() == []
 
 
@@ -169,13 +193,18 @@ def test_html_in_cells_is_kept_as_text_for_the_page_to_escape():
 
 
 def test_report_as_json_lists_only_rows_with_problems():
-    data = report_for(GOOD, row_with(Регион="Татарстан")).to_dict()
+    data = report_for(GOOD, row_with(Регион="Татарстан")).to_dict(russian)
     assert data["counts"]["total"] == 2
     assert [row["row"] for row in data["rows"]] == [3]
     assert data["rows"][0]["problems"][0] == {
-        "severity": "warning", "code": "region_mapped", "field": "region", "column": "Регион",
-        "value": "Татарстан", "suggestion": "Республика Татарстан",
-        "message": "Регион «Татарстан» распознан как «Республика Татарстан»."}
+        "severity": "warning",
+        "code": "region_mapped",
+        "field": "region",
+        "column": "Регион",
+        "value": "Татарстан",
+        "suggestion": "Республика Татарстан",
+        "message": "Регион «Татарстан» распознан как «Республика Татарстан».",
+    }
 
 
 def test_english_messages_when_asked():
@@ -184,9 +213,15 @@ def test_english_messages_when_asked():
 
 
 def test_ten_thousand_rows_validate_quickly():
-    rows = [HEADER] + [row_with(**{"E-mail": f"p{n}@region{n % 20}.example.ru",
-                                   "Регион": ("Татарстан", "Ростовская обл.", "г. Москва")[n % 3]})
-                       for n in range(10_000)]
+    rows = [HEADER] + [
+        row_with(
+            **{
+                "E-mail": f"p{n}@region{n % 20}.example.ru",
+                "Регион": ("Татарстан", "Ростовская обл.", "г. Москва")[n % 3],
+            }
+        )
+        for n in range(10_000)
+    ]
     data = csv_bytes(rows)
     started = time.perf_counter()
     table = split_header(read_table("big.csv", data))

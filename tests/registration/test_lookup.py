@@ -1,18 +1,20 @@
 """What a scanner or a person types at the door (code, token, personal-page URL) and the personal link."""
+
 from __future__ import annotations
 
 import pytest
 
 from services.registration.search import token_in
-from tests.registration.helpers import registration_api
+from tests.registration.support import registration_api
 
 
 @pytest.fixture
 def anna(app_factory, db_backend):
     api = registration_api(app_factory)
     event_id = api.event()
-    person = api.participant(event_id, surname="Иванова", first_name="Анна", email="anna@mfc.example.ru",
-                             region_code="61")
+    person = api.participant(
+        event_id, surname="Иванова", first_name="Анна", email="anna@mfc.example.ru", region_code="61"
+    )
     return api, event_id, person
 
 
@@ -33,8 +35,12 @@ def test_found_by_code_in_any_case(anna):
 def test_found_by_token_and_by_the_personal_page_url_on_the_badge(anna):
     api, event_id, person = anna
     token = person["token"]
-    for typed in (token, f"http://127.0.0.1:8000/p/{token}", f"https://courses.example.ru/p/{token}/",
-                  f"https://courses.example.ru/p/{token}?utm_source=badge"):
+    for typed in (
+        token,
+        f"http://127.0.0.1:8000/p/{token}",
+        f"https://courses.example.ru/p/{token}/",
+        f"https://courses.example.ru/p/{token}?utm_source=badge",
+    ):
         found = lookup(api, event_id, typed)
         assert found.status_code == 200, typed
         assert found.json["id"] == person["id"]
@@ -69,18 +75,27 @@ def test_the_personal_token_opens_the_participant_and_their_event(anna):
 
 def test_a_wrong_token_says_nothing_about_why(anna):
     api, _event_id, person = anna
-    answers = [api.get(f"/participants/by-token/{token}") for token in
-               (person["token"][:-1] + ("A" if person["token"][-1] != "A" else "B"), "x", person["code"])]
+    answers = [
+        api.get(f"/participants/by-token/{token}")
+        for token in (
+            person["token"][:-1] + ("A" if person["token"][-1] != "A" else "B"),
+            "x",
+            person["code"],
+        )
+    ]
     assert {answer.status_code for answer in answers} == {404}
     assert len({answer.json["detail"] for answer in answers}) == 1
 
 
-@pytest.mark.parametrize(("typed", "token"), [
-    ("http://127.0.0.1:8000/p/abc_DEF-123", "abc_DEF-123"),
-    ("https://x.example/p/abc/", "abc"),
-    ("https://x.example/p/abc#top", "abc"),
-    ("ABC234", None),
-    ("https://x.example/q/abc", None),
-])
+@pytest.mark.parametrize(
+    ("typed", "token"),
+    [
+        ("http://127.0.0.1:8000/p/abc_DEF-123", "abc_DEF-123"),
+        ("https://x.example/p/abc/", "abc"),
+        ("https://x.example/p/abc#top", "abc"),
+        ("ABC234", None),
+        ("https://x.example/q/abc", None),
+    ],
+)
 def test_token_in_a_url(typed, token):
     assert token_in(typed) == token

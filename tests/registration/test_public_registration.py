@@ -1,15 +1,24 @@
 """The public registration form, relayed by the gateway: open or closed, consent, duplicates."""
+
 from __future__ import annotations
 
 import pytest
 from sqlalchemy import create_engine, select
 
 from services.registration.models import Participant
-from tests.registration.helpers import registration_api
+from tests.registration.support import registration_api
 
-FORM = {"surname": " Ёлкина ", "first_name": "Анна", "patronymic": "Сергеевна", "email": "Anna@MFC.example.ru",
-        "phone": "+7 900 000-00-00", "region_code": "16", "organisation": "МФЦ", "position": "специалист",
-        "consent": True}
+FORM = {
+    "surname": " Ёлкина ",
+    "first_name": "Анна",
+    "patronymic": "Сергеевна",
+    "email": "Anna@MFC.example.ru",
+    "phone": "+7 900 000-00-00",
+    "region_code": "16",
+    "organisation": "МФЦ",
+    "position": "специалист",
+    "consent": True,
+}
 
 
 @pytest.fixture
@@ -34,7 +43,8 @@ def test_open_registration_answers_with_the_personal_token(api, database_url):
     engine = create_engine(database_url)
     with engine.connect() as connection:  # the consent is recorded with its time
         consented = connection.scalar(
-            select(Participant.consent_given_at).where(Participant.id == created.json["id"]))
+            select(Participant.consent_given_at).where(Participant.id == created.json["id"])
+        )
     engine.dispose()
     assert consented is not None
 

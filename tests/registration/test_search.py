@@ -1,4 +1,5 @@
 """Participant search: folding (case, ё, Latin look-alikes), what it searches in, and the ranking."""
+
 from __future__ import annotations
 
 import itertools
@@ -6,7 +7,7 @@ import itertools
 import pytest
 
 from services.registration.text import fold, fold_code
-from tests.registration.helpers import registration_api
+from tests.registration.support import registration_api
 
 
 def test_fold_makes_typed_text_match_written_text():
@@ -30,14 +31,22 @@ def people(app_factory, db_backend):
     event_id = api.event()
     for person in [
         dict(surname="Белкина", first_name="Мария", email="belkina@mfc.example.ru", region_code="61"),
-        dict(surname="Ёлкин", first_name="Пётр", patronymic="Ильич", email="elkin@mfc.example.ru",
-             region_code="16", organisation="МФЦ Республики Татарстан"),
+        dict(
+            surname="Ёлкин",
+            first_name="Пётр",
+            patronymic="Ильич",
+            email="elkin@mfc.example.ru",
+            region_code="16",
+            organisation="МФЦ Республики Татарстан",
+        ),
         dict(surname="Яковлев", first_name="Олег", email="oleg@example.org", organisation="ООО «Ёлки-палки»"),
         dict(surname="Андреев", first_name="Олег", email="andreev@example.org", region_code="77"),
         dict(surname="Иванова", first_name="Анна", email="anna@example.org", organisation="ГАУ «МФЦ»"),
         dict(surname="Смирнов", first_name="Олег", patronymic="Анатольевич", email="smirnov@example.org"),
         dict(surname="Богданов", first_name="Пётр", email="bogdanov@example.org"),
-        dict(surname="Сидоpов", first_name="Иван", email="sidorov@example.org"),  # a Latin «p» from copy-paste
+        dict(
+            surname="Сидоpов", first_name="Иван", email="sidorov@example.org"
+        ),  # a Latin «p» from copy-paste
     ]:
         api.participant(event_id, **person)
     return api, event_id
@@ -62,13 +71,13 @@ def test_yo_is_found_by_ye_and_surname_prefix_comes_first(people):
 def test_ranking_surname_then_given_names_then_the_rest(people):
     api, event_id = people
     assert names(search(api, event_id, "ан")) == [
-        "Андреев Олег",                  # surname prefix
-        "Иванова Анна",                  # first-name prefix
-        "Смирнов Олег Анатольевич",      # patronymic prefix
+        "Андреев Олег",  # surname prefix
+        "Иванова Анна",  # first-name prefix
+        "Смирнов Олег Анатольевич",  # patronymic prefix
     ]
     assert names(search(api, event_id, "иван")) == [
-        "Иванова Анна",                  # surname prefix
-        "Сидоpов Иван",                  # first-name prefix
+        "Иванова Анна",  # surname prefix
+        "Сидоpов Иван",  # first-name prefix
     ]
 
 
@@ -106,8 +115,19 @@ def test_an_item_says_everything_the_check_in_screen_shows(people):
     api, event_id = people
     item = search(api, event_id, "ёлкин")["items"][0]
     assert item["region_name"] == "Республика Татарстан"
-    assert set(item) >= {"id", "code", "surname", "first_name", "patronymic", "full_name", "organisation",
-                         "region_code", "region_name", "status", "email"}
+    assert set(item) >= {
+        "id",
+        "code",
+        "surname",
+        "first_name",
+        "patronymic",
+        "full_name",
+        "organisation",
+        "region_code",
+        "region_name",
+        "status",
+        "email",
+    }
 
 
 def test_limit_and_total(people):
@@ -146,7 +166,7 @@ def test_cancelled_participants_are_found_with_their_status(people):
 
 
 def test_other_events_are_not_searched(people):
-    api, event_id = people
+    api, _event_id = people
     other = api.event(slug="other")
     assert search(api, other, "елк")["total"] == 0
     assert api.get("/events/999/participants/search", query_string={"q": "елк"}).status_code == 404
@@ -162,8 +182,13 @@ def test_query_is_validated(people):
 def test_punctuation_around_words_reads_as_space(app_factory, db_backend):
     api = registration_api(app_factory)
     event_id = api.event()
-    api.participant(event_id, surname="Петрова-Водкина", first_name="Анна", email="pv@example.org",
-                    organisation="ГАУ «Мои документы» (филиал)")
+    api.participant(
+        event_id,
+        surname="Петрова-Водкина",
+        first_name="Анна",
+        email="pv@example.org",
+        organisation="ГАУ «Мои документы» (филиал)",
+    )
     for typed in ("во", "водкина", "петрова-водкина ан", "мо", "«мои документы»", "фи"):
         assert names(search(api, event_id, typed)) == ["Петрова-Водкина Анна"], typed
     assert search(api, event_id, "водкина")["items"][0]["full_name"] == "Петрова-Водкина Анна"

@@ -1,13 +1,16 @@
 """Calls from the gateway to the services' JSON APIs, with the service token and the person's language."""
+
 from __future__ import annotations
 
+import threading
+import time
+from collections.abc import Callable
 from typing import Any
 
 import requests
 from flask import current_app, g
 from flask_babel import get_locale
 
-from eventops.config import service_url
 from eventops.logs import REQUEST_ID_HEADER
 from eventops.service_auth import DEVICE_HEADER, STAFF_HEADER, bearer
 
@@ -37,10 +40,15 @@ class ServiceClient:
     def __init__(self, name: str, base_url: str, token: str):
         self.name, self.base_url, self.token = name, base_url, token
         self.http = requests.Session()  # keeps connections open between requests
+        self._kept: dict[Any, tuple[float, Any]] = {}
+        self._kept_lock = threading.Lock()
 
     def request(self, method: str, path: str, **kwargs) -> requests.Response:
-        headers = {**bearer(self.token), "Accept-Language": str(get_locale() or "ru"),
-                   REQUEST_ID_HEADER: g.get("request_id", "")}
+        headers = {
+            **bearer(self.token),
+            "Accept-Language": str(get_locale() or "ru"),
+            REQUEST_ID_HEADER: g.get("request_id", ""),
+        }
         staff = g.get("staff")
         if staff is not None:
             headers[STAFF_HEADER] = staff.username
@@ -48,8 +56,9 @@ class ServiceClient:
             headers[DEVICE_HEADER] = g.device
         headers.update(kwargs.pop("headers", {}))
         try:
-            response = self.http.request(method, self.base_url + path, headers=headers,
-                                         timeout=TIMEOUT_S, **kwargs)
+            response = self.http.request(
+                method, self.base_url + path, headers=headers, timeout=TIMEOUT_S, **kwargs
+            )
         except requests.RequestException as exc:
             raise ServiceUnavailable(self.name, type(exc).__name__) from exc
         if response.status_code >= 500:
@@ -65,9 +74,33 @@ class ServiceClient:
     def get(self, path: str, **params) -> Any:
         return self.request("GET", path, params=params).json()
 
-    def post(self, path: str, json: Any = None) -> Any:
-        response = self.request("POST", path, json=json)
+    def post(self, path: str, json: Any = None, **kwargs) -> Any:
+        response = self.request("POST", path, json=json, **kwargs)
         return response.json() if response.content else None
+
+    def patch(self, path: str, json: Any) -> Any:
+        return self.request("PATCH", path, json=json).json()
+
+    def delete(self, path: str) -> None:
+        self.request("DELETE", path)
+
+    def download(self, path: str, **params) -> requests.Response:
+        """A file the service sends (an export, badges, a PDF), still streaming: pass it on with
+        web.downloads.pass_through, which closes it."""
+        return self.request("GET", path, params=params, stream=True)
+
+    def kept(self, key: Any, ttl_s: float, fetch: Callable[[], Any]) -> Any:
+        """`fetch()`'s answer, asked again only after `ttl_s`: for reference data that every page needs
+        and that changes rarely. The one cache of the gateway; it lives as long as the process."""
+        hit = self._kept.get(key)
+        if hit is not None and time.monotonic() - hit[0] < ttl_s:
+            return hit[1]
+        with self._kept_lock:  # one request when many threads find the copy expired at once
+            hit = self._kept.get(key)
+            if hit is None or time.monotonic() - hit[0] >= ttl_s:
+                hit = (time.monotonic(), fetch())
+                self._kept[key] = hit
+            return hit[1]
 
     def health(self) -> tuple[bool, dict]:
         """The service's own /healthz, without raising: for the health page."""
@@ -83,8 +116,8 @@ def client(name: str) -> ServiceClient:
     return clients[name]
 
 
-def init_app(app, token: str, urls: dict[str, str] | None = None) -> None:
-    urls = urls or {}
+def init_app(app, token: str, urls: dict[str, str]) -> None:
+    """One client per service, at the addresses the settings give (eventops.config reads them)."""
     app.extensions["service_clients"] = {
-        name: ServiceClient(name, urls.get(name) or service_url(name), token)
-        for name in ("registration", "certificates", "feedback")}
+        name: ServiceClient(name, urls[name], token) for name in ("registration", "certificates", "feedback")
+    }

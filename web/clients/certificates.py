@@ -2,8 +2,102 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from web.clients.base import client
+
+#: one scan or undo as recorded: outcome, participant, staff, device, time; "replayed" for a resent nonce
+CheckIn = dict[str, Any]
 
 
 def _api():
     return client("certificates")
+
+
+def _place(day: str, session_id: int | None) -> dict[str, Any]:
+    """The door of a day (no session) or one session's room, as the API's query takes it."""
+    return {"day": day, **({"session_id": session_id} if session_id is not None else {})}
+
+
+# --- attendance ----------------------------------------------------------------------------------
+
+
+def record_scan(
+    event_id: int,
+    *,
+    nonce: str,
+    day: str,
+    session_id: int | None,
+    scanned_at: str,
+    raw_code: str,
+    participant: dict | None,
+) -> CheckIn:
+    """Records a check-in at the door or in a session. `participant` is what registration said of the
+    code ({"id", "event_id", "status", "full_name"}), or None for a code nobody has. Resending the same
+    nonce answers the first record again (replayed), never a second check-in."""
+    return _api().post(
+        f"/api/v1/events/{event_id}/checkins",
+        json={
+            "nonce": nonce,
+            "day": day,
+            "session_id": session_id,
+            "scanned_at": scanned_at,
+            "raw_code": raw_code,
+            "participant": participant,
+        },
+    )
+
+
+def undo(checkin_id: int, *, nonce: str, reason: str) -> CheckIn:
+    """Reverses a check-in; 404 for an unknown one, 409 if it cannot be undone (already, or an undo)."""
+    return _api().post(f"/api/v1/checkins/{checkin_id}/undo", json={"nonce": nonce, "reason": reason})
+
+
+def counters(event_id: int, day: str, session_id: int | None = None) -> int:
+    """How many people are checked in at the door of `day`, or in the session."""
+    return _api().get(f"/api/v1/events/{event_id}/attendance/counters", **_place(day, session_id))[
+        "checked_in"
+    ]
+
+
+def checkin_log(event_id: int, day: str, session_id: int | None = None, limit: int = 20) -> list[CheckIn]:
+    """The latest scans and undos at this place, newest first."""
+    return _api().get(f"/api/v1/events/{event_id}/checkins", **_place(day, session_id), limit=limit)["items"]
+
+
+def attendance(event_id: int) -> dict[str, Any]:
+    """The event's attendance: {"sessions": [{id, checked_in, ...}], "days": [...],
+    "participants": [{participant_id, days, session_ids, academic_hours}]}."""
+    return _api().get(f"/api/v1/events/{event_id}/attendance")
+
+
+def mark_present(
+    event_id: int,
+    *,
+    nonce: str,
+    day: str,
+    session_id: int | None,
+    participant_ids: list[int],
+    participants: list[dict],
+) -> dict[str, Any]:
+    """Marks the chosen participants present (the organiser's bulk marking). `participants` is what
+    registration says of them; chosen ids it does not know, and cancelled registrations, come back in
+    "skipped". Answers {"created", "already", "skipped"}; the same nonce again creates nothing."""
+    return _api().post(
+        f"/api/v1/events/{event_id}/attendance/bulk",
+        json={
+            "nonce": nonce,
+            "day": day,
+            "session_id": session_id,
+            "participant_ids": participant_ids,
+            "participants": participants,
+        },
+    )
+
+
+# --- certificates --------------------------------------------------------------------------------
+
+
+def event_certificates(event_id: int) -> list[dict[str, Any]]:
+    """The certificates issued for the event (the event page lists them)."""
+    return _api().get(f"/api/v1/events/{event_id}/certificates")["items"]

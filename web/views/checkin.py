@@ -4,12 +4,12 @@ Every check-in goes through `scan`: the gateway finds the participant in registr
 the personal link's token, or the id of a tapped row) and asks certificates to record the scan with the
 tablet's nonce, so a resend after a dropped connection never makes a second check-in.
 """
+
 from __future__ import annotations
 
 import secrets
-import time
 import uuid
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, abort, current_app, g, make_response, render_template, request
@@ -21,7 +21,8 @@ from sqlalchemy import select
 from eventops import db
 from eventops.i18n import TIMEZONE
 from web.auth import checkin_staff
-from web.clients import ServiceError, ServiceUnavailable, client
+from web.clients import ServiceError, ServiceUnavailable, certificates, registration
+from web.formatting import event_days
 from web.models import StaffAccount
 
 bp = Blueprint("checkin", __name__)
@@ -31,19 +32,19 @@ OUTCOMES = ("checked_in", "already_checked_in", "unknown_code", "cancelled", "no
 DEVICE_COOKIE = "device"
 DEVICE_COOKIE_AGE = 5 * 365 * 24 * 3600
 SEARCH_LIMIT = 20
-#: how long the «expected» figure of an event is reused; it changes only with registration
-EXPECTED_TTL_S = 30
+#: scans the recent-scans list shows
+LOG_LIMIT = 20
 #: the event that makes the counters and the recent-scans log refresh at once
 REFRESH_EVENT = "checkin-recorded"
 
 
 # --- choosing the event, the day, and the door or the session ----------------------------------
 
+
 @bp.get("/checkin")
 @checkin_staff
 def choose():
-    registration = client("registration")
-    events = registration.get("/api/v1/events")["items"]
+    events = registration.events()
     event_id = request.args.get("event_id", type=int)
     event = next((e for e in events if e["id"] == event_id), None)
     if event is None and len(events) == 1:
@@ -51,13 +52,15 @@ def choose():
     days, sessions_by_day = [], {}
     if event is not None:
         days = event_days(event)
-        for s in registration.get(f"/api/v1/events/{event['id']}/sessions")["items"]:
+        for s in registration.programme(event["id"]):
             sessions_by_day.setdefault(s["day"], []).append(s)
-    return render_template("checkin/choose.html", events=events, event=event, days=days,
-                           sessions_by_day=sessions_by_day)
+    return render_template(
+        "checkin/choose.html", events=events, event=event, days=days, sessions_by_day=sessions_by_day
+    )
 
 
 # --- the screen -------------------------------------------------------------------------------
+
 
 @bp.get("/events/<int:event_id>/checkin")
 @checkin_staff
@@ -65,8 +68,9 @@ def screen(event_id: int):
     place = _place(event_id, request.args)
     query = (request.args.get("q") or "").strip()
     results = _search(event_id, query) if query else None  # without JavaScript: the search form reloads
-    response = make_response(render_template("checkin/screen.html", **place, query=query, results=results,
-                                             banner=None))
+    response = make_response(
+        render_template("checkin/screen.html", **place, query=query, results=results, banner=None)
+    )
     _remember_device(response)
     return response
 
@@ -76,8 +80,14 @@ def screen(event_id: int):
 def search(event_id: int):
     query = (request.args.get("q") or "").strip()
     results = _search(event_id, query)
-    return render_template("checkin/_results.html", event_id=event_id, results=results, query=query,
-                           day=request.args.get("day", ""), session_id=request.args.get("session_id", ""))
+    return render_template(
+        "checkin/_results.html",
+        event_id=event_id,
+        results=results,
+        query=query,
+        day=request.args.get("day", ""),
+        session_id=request.args.get("session_id", ""),
+    )
 
 
 @bp.post("/events/<int:event_id>/checkin/scan")
@@ -89,20 +99,32 @@ def scan(event_id: int):
     code = str(data.get("code") or "").strip()[:500]
     participant_id = _int_or_none(data.get("participant_id"))
     if not code and participant_id is None:
-        return _banner(event_id, "error", _("Nothing to check in: scan a badge or choose a participant."), 422)
-    scanned_at = str(data.get("scanned_at") or "")[:40] or datetime.now(timezone.utc).isoformat()
+        return _banner(
+            event_id, "error", _("Nothing to check in: scan a badge or choose a participant."), 422
+        )
+    scanned_at = str(data.get("scanned_at") or "")[:40] or datetime.now(UTC).isoformat()
 
     try:
         participant = _find_participant(event_id, code, participant_id)
         gender = participant.pop("gender", None) if participant else None  # for the banner's wording only
-        record = client("certificates").post(f"/api/v1/events/{event_id}/checkins", json={
-            "nonce": nonce, "day": day, "session_id": session_id, "scanned_at": scanned_at,
-            "raw_code": code or f"id:{participant_id}", "participant": participant})
+        record = certificates.record_scan(
+            event_id,
+            nonce=nonce,
+            day=day,
+            session_id=session_id,
+            scanned_at=scanned_at,
+            raw_code=code or f"id:{participant_id}",
+            participant=participant,
+        )
     except ServiceUnavailable as exc:
         return _unavailable(event_id, exc)
     except ServiceError as exc:
-        return _banner(event_id, "error", exc.problem.get("detail") or _("The check-in was not recorded."),
-                       exc.status if 400 <= exc.status < 500 else 502)
+        return _banner(
+            event_id,
+            "error",
+            exc.problem.get("detail") or _("The check-in was not recorded."),
+            exc.status if 400 <= exc.status < 500 else 502,
+        )
     return _record_banner(event_id, record, 201 if not record.get("replayed") else 200, gender=gender)
 
 
@@ -113,14 +135,14 @@ def undo(event_id: int, checkin_id: int):
     nonce = str(data.get("nonce") or "").strip()[:64] or str(uuid.uuid4())
     reason = str(data.get("reason") or "").strip()[:500] or "mistake"
     try:
-        record = client("certificates").post(f"/api/v1/checkins/{checkin_id}/undo",
-                                             json={"nonce": nonce, "reason": reason})
+        record = certificates.undo(checkin_id, nonce=nonce, reason=reason)
     except ServiceUnavailable as exc:
         return _unavailable(event_id, exc)
     except ServiceError as exc:
         if exc.status in (404, 409):
-            return _banner(event_id, "error", _("This check-in cannot be undone (it may be undone already)."),
-                           409)
+            return _banner(
+                event_id, "error", _("This check-in cannot be undone (it may be undone already)."), 409
+            )
         raise
     return _record_banner(event_id, record, 201)
 
@@ -129,40 +151,40 @@ def undo(event_id: int, checkin_id: int):
 @checkin_staff
 def counters(event_id: int):
     day, session_id = _day_and_session(request.args)
-    checked_in = expected = None
-    try:
-        checked_in = client("certificates").get(f"/api/v1/events/{event_id}/attendance/counters",
-                                                **_place_params(day, session_id))["checked_in"]
-    except (ServiceUnavailable, ServiceError):
-        pass  # the counters say «—»; the screen goes on
-    try:
-        expected = _expected(event_id)
-    except (ServiceUnavailable, ServiceError):
-        pass
-    return render_template("checkin/_counters.html", event_id=event_id, day=day, session_id=session_id,
-                           checked_in=checked_in, expected=expected)
+    # A figure a service cannot give now is shown as «—»; the screen goes on.
+    checked_in = _or_none(lambda: certificates.counters(event_id, day, session_id))
+    # Asked at every refresh, every few seconds per tablet: one SQL count in registration, always current.
+    expected = _or_none(lambda: registration.event(event_id)["active_participants_count"])
+    return render_template(
+        "checkin/_counters.html",
+        event_id=event_id,
+        day=day,
+        session_id=session_id,
+        checked_in=checked_in,
+        expected=expected,
+    )
 
 
 @bp.get("/events/<int:event_id>/checkin/log")
 @checkin_staff
 def recent(event_id: int):
     day, session_id = _day_and_session(request.args)
-    try:
-        items = client("certificates").get(f"/api/v1/events/{event_id}/checkins",
-                                           **_place_params(day, session_id), limit=20)["items"]
-    except (ServiceUnavailable, ServiceError):
-        items = None
-    return render_template("checkin/_log.html", event_id=event_id, items=_with_undo_state(items),
-                           staff_names=_staff_names(items or []))
+    items = _or_none(lambda: certificates.checkin_log(event_id, day, session_id, limit=LOG_LIMIT))
+    return render_template(
+        "checkin/_log.html",
+        event_id=event_id,
+        items=_with_undo_state(items),
+        staff_names=_staff_names(items or []),
+    )
 
 
 # --- helpers ----------------------------------------------------------------------------------
 
+
 def _place(event_id: int, args) -> dict:
     """The event, the day and the session (or the door) the screen is for; 404 if they do not fit."""
-    registration = client("registration")
-    event = registration.get(f"/api/v1/events/{event_id}")
-    sessions = registration.get(f"/api/v1/events/{event_id}/sessions")["items"]
+    event = registration.event(event_id)
+    sessions = registration.programme(event_id)
     session_id = _int_or_none(args.get("session_id"))
     programme_session = None
     if session_id is not None:
@@ -185,8 +207,11 @@ def _day_and_session(data) -> tuple[str, int | None]:
     return day, _int_or_none(data.get("session_id"))
 
 
-def _place_params(day: str, session_id: int | None) -> dict:
-    return {"day": day, **({"session_id": session_id} if session_id is not None else {})}
+def _or_none(fetch):
+    try:
+        return fetch()
+    except (ServiceUnavailable, ServiceError):
+        return None
 
 
 def _int_or_none(value) -> int | None:
@@ -194,11 +219,6 @@ def _int_or_none(value) -> int | None:
         return int(value) if value not in (None, "", "null") else None
     except (TypeError, ValueError):
         abort(422)
-
-
-def event_days(event: dict) -> list[str]:
-    start, end = date.fromisoformat(event["starts_on"]), date.fromisoformat(event["ends_on"])
-    return [(start + timedelta(days=n)).isoformat() for n in range((end - start).days + 1)]
 
 
 def _local_today() -> date:
@@ -213,19 +233,16 @@ def _today_or_first(days: list[str]) -> str:
 def _search(event_id: int, query: str) -> list[dict]:
     if len(query) < 2:
         return []
-    found = client("registration").get(f"/api/v1/events/{event_id}/participants/search",
-                                       q=query, limit=SEARCH_LIMIT)
-    return found["items"]
+    return registration.search(event_id, query, SEARCH_LIMIT)["items"]
 
 
 def _find_participant(event_id: int, code: str, participant_id: int | None) -> dict | None:
     """The participant as certificates needs them, or None for a code nobody has."""
-    registration = client("registration")
     try:
         if participant_id is not None:
-            found = registration.get(f"/api/v1/events/{event_id}/participants/{participant_id}")
+            found = registration.participant(event_id, participant_id)
         else:
-            found = registration.get(f"/api/v1/events/{event_id}/participants/lookup", code=code)
+            found = registration.lookup(event_id, code)
     except ServiceError as exc:
         if exc.status in (404, 422):
             return None
@@ -235,17 +252,6 @@ def _find_participant(event_id: int, code: str, participant_id: int | None) -> d
     return {key: found.get(key) for key in ("id", "event_id", "status", "full_name", "gender")}
 
 
-def _expected(event_id: int) -> int:
-    """Participants whose registration is not cancelled; cached briefly, it is asked every 5 s per tablet."""
-    cache = current_app.extensions.setdefault("checkin_expected", {})
-    hit = cache.get(event_id)
-    if hit and time.monotonic() - hit[0] < EXPECTED_TTL_S:
-        return hit[1]
-    expected = client("registration").get(f"/api/v1/events/{event_id}")["active_participants_count"]
-    cache[event_id] = (time.monotonic(), expected)
-    return expected
-
-
 def _staff_names(records: list[dict]) -> dict[str, str]:
     usernames = {r.get("staff") for r in records} | {(r.get("previous") or {}).get("staff") for r in records}
     usernames.discard(None)
@@ -253,8 +259,9 @@ def _staff_names(records: list[dict]) -> dict[str, str]:
         return {g.staff.username: g.staff.full_name}  # the usual case: no query for one's own name
     if not usernames:
         return {}
-    rows = db.session().execute(select(StaffAccount.username, StaffAccount.full_name)
-                                .where(StaffAccount.username.in_(usernames)))
+    rows = db.session().execute(
+        select(StaffAccount.username, StaffAccount.full_name).where(StaffAccount.username.in_(usernames))
+    )
     return dict(rows.all())
 
 
@@ -268,17 +275,31 @@ def _with_undo_state(items: list[dict] | None) -> list[dict] | None:
 
 def _record_banner(event_id: int, record: dict, status: int, gender: str | None = None):
     outcome = record.get("outcome") if record.get("outcome") in OUTCOMES else "error"
-    response = _answer(event_id, render_template("checkin/_banner.html", kind=outcome, record=record,
-                                                 staff_names=_staff_names([record]), message=None,
-                                                 gender=gender), status)
+    response = _answer(
+        event_id,
+        render_template(
+            "checkin/_banner.html",
+            kind=outcome,
+            record=record,
+            staff_names=_staff_names([record]),
+            message=None,
+            gender=gender,
+        ),
+        status,
+    )
     response.headers["X-Checkin-Outcome"] = outcome
     response.headers["HX-Trigger"] = REFRESH_EVENT
     return response
 
 
 def _banner(event_id: int, kind: str, message: str, status: int):
-    response = _answer(event_id, render_template("checkin/_banner.html", kind=kind, record=None,
-                                                 staff_names={}, message=message, gender=None), status)
+    response = _answer(
+        event_id,
+        render_template(
+            "checkin/_banner.html", kind=kind, record=None, staff_names={}, message=message, gender=None
+        ),
+        status,
+    )
     response.headers["X-Checkin-Outcome"] = kind
     return response
 
@@ -291,17 +312,22 @@ def _answer(event_id: int, banner: str, status: int):
         place = _place(event_id, request.form)
     except (ServiceUnavailable, ServiceError):
         return make_response(banner, status)
-    return make_response(render_template("checkin/screen.html", **place, query="", results=None,
-                                         banner=Markup(banner)), status)
+    return make_response(
+        render_template("checkin/screen.html", **place, query="", results=None, banner=Markup(banner)), status
+    )
 
 
 def _unavailable(event_id: int, exc: ServiceUnavailable):
     current_app.logger.warning("check-in: %s", exc)
     messages = {  # one whole sentence per service: Russian declines the service's name after «с»
-        "registration": _("No connection to the registration service. The check-in is saved on this tablet "
-                          "and will be sent."),
-        "certificates": _("No connection to the certificates service. The check-in is saved on this tablet "
-                          "and will be sent."),
+        "registration": _(
+            "No connection to the registration service. The check-in is saved on this tablet "
+            "and will be sent."
+        ),
+        "certificates": _(
+            "No connection to the certificates service. The check-in is saved on this tablet "
+            "and will be sent."
+        ),
     }
     return _banner(event_id, "unavailable", messages.get(exc.service, messages["certificates"]), 503)
 
@@ -311,8 +337,14 @@ def _remember_device(response) -> None:
     if request.cookies.get(DEVICE_COOKIE):
         return
     g.device = "tab-" + secrets.token_urlsafe(9)
-    response.set_cookie(DEVICE_COOKIE, g.device, max_age=DEVICE_COOKIE_AGE, httponly=True, samesite="Lax",
-                        secure=current_app.config.get("SESSION_COOKIE_SECURE", False))
+    response.set_cookie(
+        DEVICE_COOKIE,
+        g.device,
+        max_age=DEVICE_COOKIE_AGE,
+        httponly=True,
+        samesite="Lax",
+        secure=current_app.config.get("SESSION_COOKIE_SECURE", False),
+    )
 
 
 @bp.app_template_filter("clock")
@@ -322,7 +354,7 @@ def clock(value) -> str:
         return ""
     moment = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
+        moment = moment.replace(tzinfo=UTC)
     if moment.astimezone(ZoneInfo(TIMEZONE)).date() == _local_today():
         return format_time(moment, "HH:mm")
     return format_datetime(moment, "d MMM HH:mm")

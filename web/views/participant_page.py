@@ -8,8 +8,8 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 from markupsafe import Markup
 
-from web.clients import ServiceError, client
-from web.forms import PublicRegistrationForm, show_service_errors
+from web.clients import ServiceError, client, registration
+from web.forms import PublicRegistrationForm, submitted
 from web.limits import limiter
 
 bp = Blueprint("public", __name__)
@@ -27,22 +27,21 @@ def _not_found_is_404(fetch):
 @bp.route("/events/<int:event_id>/register", methods=["GET", "POST"])
 @limiter.limit("10 per minute", methods=["POST"])
 def register(event_id: int):
-    registration = client("registration")
-    event = _not_found_is_404(lambda: registration.get(f"/api/v1/events/{event_id}"))
+    event = registration.event(event_id)  # an unknown event is the 404 page
     if not event.get("registration_open"):
         return render_template("public/register_closed.html", event=event)
     form = PublicRegistrationForm()
     if form.validate_on_submit():
         try:
-            participant = registration.post(f"/api/v1/events/{event_id}/registrations", json=form.payload())
+            participant = submitted(form, registration.register, event_id)
         except ServiceError as exc:
-            if exc.status == 403:  # closed between opening the form and sending it
-                return render_template("public/register_closed.html", event=event), 403
-            if exc.status not in (400, 409, 422):
+            if exc.status != 403:
                 raise
-            form.form_errors = show_service_errors(form, exc.problem)
-        else:
-            flash(_("You are registered. Keep the link to this page: it is your personal page for the event."))
+            # closed between opening the form and sending it
+            return render_template("public/register_closed.html", event=event), 403
+        if participant is not None:
+            flash(_("You are registered. Keep the link to this page: it is your personal page for the "
+                    "event."))
             return redirect(url_for("public.personal_page", token=participant["token"]), 303)
     status = 422 if form.errors else 200
     return render_template("public/register.html", event=event, form=form), status

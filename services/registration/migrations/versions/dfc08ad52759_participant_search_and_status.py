@@ -10,16 +10,16 @@ Substring search (see services/registration/search.py) is served by a trigram in
   triggers. A later migration that rebuilds the participants table on SQLite (batch mode copies it) drops
   those triggers with it and must create them again: call create_sqlite_search_index().
 """
-from alembic import op
+
 import sqlalchemy as sa
+from alembic import op
 
-
-revision = 'dfc08ad52759'
-down_revision = '5fd96df3695e'
+revision = "dfc08ad52759"
+down_revision = "5fd96df3695e"
 branch_labels = None
 depends_on = None
 
-TRIGRAM_INDEX = 'ix_participants_search_text_trgm'
+TRIGRAM_INDEX = "ix_participants_search_text_trgm"
 
 SQLITE_SEARCH_INDEX = [
     "CREATE VIRTUAL TABLE participants_search USING fts5("
@@ -38,18 +38,20 @@ SQLITE_SEARCH_INDEX = [
 
 
 def upgrade() -> None:
-    with op.batch_alter_table('participants', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('name_key', sa.String(length=300), nullable=False, server_default=''))
-        batch_op.add_column(sa.Column('consent_given_at', sa.DateTime(timezone=True), nullable=True))
-        batch_op.add_column(sa.Column('cancelled_at', sa.DateTime(timezone=True), nullable=True))
+    with op.batch_alter_table("participants", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("name_key", sa.String(length=300), nullable=False, server_default=""))
+        batch_op.add_column(sa.Column("consent_given_at", sa.DateTime(timezone=True), nullable=True))
+        batch_op.add_column(sa.Column("cancelled_at", sa.DateTime(timezone=True), nullable=True))
     refresh_search_keys()
     dialect = op.get_bind().dialect.name
-    if dialect == 'postgresql':
-        op.execute('CREATE EXTENSION IF NOT EXISTS pg_trgm')
+    if dialect == "postgresql":
+        op.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
         # fastupdate off: no pending list after a bulk import, so the planner prices the index right away.
-        op.execute(f'CREATE INDEX {TRIGRAM_INDEX} ON participants USING gin (search_text gin_trgm_ops) '
-                   'WITH (fastupdate = off)')
-    elif dialect == 'sqlite':
+        op.execute(
+            f"CREATE INDEX {TRIGRAM_INDEX} ON participants USING gin (search_text gin_trgm_ops) "
+            "WITH (fastupdate = off)"
+        )
+    elif dialect == "sqlite":
         create_sqlite_search_index()
 
 
@@ -63,27 +65,35 @@ def refresh_search_keys() -> None:
     from services.registration.models import Participant
     from services.registration.participants import refresh_search_text
 
-    fields = ('surname', 'first_name', 'patronymic', 'email', 'organisation', 'region_code', 'code')
-    participants = sa.table('participants', *(sa.column(name) for name in (
-        'id', *fields, 'search_text', 'surname_key', 'name_key')))
+    fields = ("surname", "first_name", "patronymic", "email", "organisation", "region_code", "code")
+    participants = sa.table(
+        "participants",
+        *(sa.column(name) for name in ("id", *fields, "search_text", "surname_key", "name_key")),
+    )
     connection = op.get_bind()
     for row in connection.execute(sa.select(participants)).mappings().all():
         participant = Participant(**{field: row[field] for field in fields})
         refresh_search_text(participant)
-        connection.execute(participants.update().where(participants.c.id == row['id']).values(
-            search_text=participant.search_text, surname_key=participant.surname_key,
-            name_key=participant.name_key))
+        connection.execute(
+            participants.update()
+            .where(participants.c.id == row["id"])
+            .values(
+                search_text=participant.search_text,
+                surname_key=participant.surname_key,
+                name_key=participant.name_key,
+            )
+        )
 
 
 def downgrade() -> None:
     dialect = op.get_bind().dialect.name
-    if dialect == 'postgresql':
-        op.execute(f'DROP INDEX IF EXISTS {TRIGRAM_INDEX}')
-    elif dialect == 'sqlite':
-        for trigger in ('insert', 'delete', 'update'):
-            op.execute(f'DROP TRIGGER IF EXISTS participants_search_{trigger}')
-        op.execute('DROP TABLE IF EXISTS participants_search')
-    with op.batch_alter_table('participants', schema=None) as batch_op:
-        batch_op.drop_column('cancelled_at')
-        batch_op.drop_column('consent_given_at')
-        batch_op.drop_column('name_key')
+    if dialect == "postgresql":
+        op.execute(f"DROP INDEX IF EXISTS {TRIGRAM_INDEX}")
+    elif dialect == "sqlite":
+        for trigger in ("insert", "delete", "update"):
+            op.execute(f"DROP TRIGGER IF EXISTS participants_search_{trigger}")
+        op.execute("DROP TABLE IF EXISTS participants_search")
+    with op.batch_alter_table("participants", schema=None) as batch_op:
+        batch_op.drop_column("cancelled_at")
+        batch_op.drop_column("consent_given_at")
+        batch_op.drop_column("name_key")

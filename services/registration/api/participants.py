@@ -1,0 +1,127 @@
+"""Participants: listing, adding, editing, cancelling and restoring them; search and the check-in lookup;
+the public registration form; the personal page a participant's token opens."""
+
+from __future__ import annotations
+
+from flask import Blueprint
+from flask_babel import gettext as _
+from spectree import Response
+
+from eventops import db
+from eventops.problems import not_found
+from services.registration import events, participants, schemas, search
+from services.registration.api import spec
+from services.registration.api.events import event_out
+
+bp = Blueprint("registration_participants", __name__, url_prefix="/api/v1")
+
+
+def private_out(participant) -> schemas.ParticipantPrivateOut:
+    return schemas.ParticipantPrivateOut.model_validate(participant)
+
+
+@bp.get("/events/<int:event_id>/participants")
+@spec.validate(resp=Response(HTTP_200=schemas.ParticipantList, HTTP_404=None))
+def list_participants(event_id: int):
+    session = db.session()
+    events.get_event(session, event_id)
+    items = [schemas.ParticipantOut.model_validate(p) for p in participants.in_order(session, event_id)]
+    return schemas.ParticipantList(items=items, total=len(items))
+
+
+@bp.post("/events/<int:event_id>/participants")
+@spec.validate(
+    json=schemas.ParticipantIn,
+    resp=Response(HTTP_201=schemas.ParticipantPrivateOut, HTTP_404=None, HTTP_409=None),
+)
+def create_participant(event_id: int, json: schemas.ParticipantIn):
+    session = db.session()
+    events.get_event(session, event_id)
+    return private_out(participants.add_participant(session, event_id, json)), 201
+
+
+@bp.get("/events/<int:event_id>/participants/<int:participant_id>")
+@spec.validate(resp=Response(HTTP_200=schemas.ParticipantPrivateOut, HTTP_404=None))
+def read_participant(event_id: int, participant_id: int):
+    return private_out(participants.get_participant(db.session(), event_id, participant_id))
+
+
+@bp.patch("/events/<int:event_id>/participants/<int:participant_id>")
+@spec.validate(
+    json=schemas.ParticipantPatch,
+    resp=Response(HTTP_200=schemas.ParticipantPrivateOut, HTTP_404=None, HTTP_409=None),
+)
+def update_participant(event_id: int, participant_id: int, json: schemas.ParticipantPatch):
+    session = db.session()
+    participant = participants.get_participant(session, event_id, participant_id)
+    participants.save_participant_changes(session, participant, json.model_dump(exclude_unset=True))
+    return private_out(participant)
+
+
+@bp.post("/events/<int:event_id>/participants/<int:participant_id>/cancel")
+@spec.validate(resp=Response(HTTP_200=schemas.ParticipantPrivateOut, HTTP_404=None))
+def cancel_participant(event_id: int, participant_id: int):
+    session = db.session()
+    participant = participants.get_participant(session, event_id, participant_id)
+    participants.cancel(session, participant)
+    return private_out(participant)
+
+
+@bp.post("/events/<int:event_id>/participants/<int:participant_id>/restore")
+@spec.validate(resp=Response(HTTP_200=schemas.ParticipantPrivateOut, HTTP_404=None))
+def restore_participant(event_id: int, participant_id: int):
+    session = db.session()
+    participant = participants.get_participant(session, event_id, participant_id)
+    participants.restore(session, participant)
+    return private_out(participant)
+
+
+# --- finding people ------------------------------------------------------------------------------
+
+
+@bp.get("/events/<int:event_id>/participants/search")
+@spec.validate(query=schemas.SearchQuery, resp=Response(HTTP_200=schemas.SearchResult, HTTP_404=None))
+def search_participants(event_id: int, query: schemas.SearchQuery):
+    session = db.session()
+    found = search.search_participants(session, event_id, query.q, query.limit)
+    if not found.items:
+        # 404 for an unknown event; found people prove the event exists (and save a query)
+        events.get_event(session, event_id)
+    return schemas.SearchResult(items=found.items, total=found.total)
+
+
+@bp.get("/events/<int:event_id>/participants/lookup")
+@spec.validate(query=schemas.LookupQuery, resp=Response(HTTP_200=schemas.ParticipantCard, HTTP_404=None))
+def lookup(event_id: int, query: schemas.LookupQuery):
+    session = db.session()
+    events.get_event(session, event_id)
+    participant = search.look_up(session, event_id, query.code)
+    if participant is None:
+        raise not_found(_("No participant has this code."))
+    return schemas.ParticipantCard(**search.card(participant))
+
+
+@bp.get("/participants/by-token/<token>")
+@spec.validate(resp=Response(HTTP_200=schemas.ParticipantWithEvent, HTTP_404=None))
+def read_by_token(token: str):
+    session = db.session()
+    participant = search.by_token(session, token)
+    if participant is None:
+        raise not_found(_("This link is not valid."))
+    event = events.get_event(session, participant.event_id)
+    return schemas.ParticipantWithEvent(participant=private_out(participant), event=event_out(event))
+
+
+# --- the public form -----------------------------------------------------------------------------
+
+
+@bp.post("/events/<int:event_id>/registrations")
+@spec.validate(
+    json=schemas.RegistrationIn,
+    resp=Response(HTTP_201=schemas.ParticipantPrivateOut, HTTP_403=None, HTTP_404=None, HTTP_409=None),
+)
+def register(event_id: int, json: schemas.RegistrationIn):
+    """The public registration form, relayed by the gateway; the answer carries the personal token."""
+    session = db.session()
+    event = events.get_event(session, event_id)
+    return private_out(participants.register(session, event, json)), 201
