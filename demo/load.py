@@ -4,8 +4,10 @@
 
 The services must be running (`make run` starts them and calls this). Idempotent: whatever already
 exists (the event by its slug, sessions by day, time and title, participants by e-mail, the survey by
-its title, responses by their count) is left alone, so running it again adds nothing.
+its title, its anonymous responses by their fixed demo browser keys, per-session forms by session, their
+answers by participant) is left alone, so running it again adds nothing.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -36,8 +38,18 @@ SESSION_KINDS = {
 }
 
 EVENT_FIELDS = ("slug", "title", "organiser", "place", "starts_on", "ends_on", "programme_kind")
-PARTICIPANT_FIELDS = ("surname", "first_name", "patronymic", "gender", "email", "phone",
-                      "organisation", "position", "birth_date", "snils")
+PARTICIPANT_FIELDS = (
+    "surname",
+    "first_name",
+    "patronymic",
+    "gender",
+    "email",
+    "phone",
+    "organisation",
+    "position",
+    "birth_date",
+    "snils",
+)
 
 
 class LoadError(Exception):
@@ -53,7 +65,9 @@ class Api:
         self.http = requests.Session()
         self.http.headers.update(bearer(token))
 
-    def call(self, method: str, path: str, *, ok: tuple[int, ...] = (200, 201), **kwargs) -> requests.Response:
+    def call(
+        self, method: str, path: str, *, ok: tuple[int, ...] = (200, 201), **kwargs
+    ) -> requests.Response:
         url = self.base_url + "/api/v1" + path
         try:
             response = self.http.request(method, url, timeout=TIMEOUT, **kwargs)
@@ -145,8 +159,9 @@ def participant_payload(person: dict, warnings: list[str]) -> dict:
     return payload
 
 
-def ensure_participants(registration: Api, event: dict, people: list[dict],
-                        warnings: list[str]) -> tuple[int, int]:
+def ensure_participants(
+    registration: Api, event: dict, people: list[dict], warnings: list[str]
+) -> tuple[int, int]:
     """Returns (created, already there)."""
     path = f"/events/{event['id']}/participants"
     known = {item["email"].strip().lower() for item in registration.get(path)["items"]}
@@ -164,37 +179,116 @@ def ensure_participants(registration: Api, event: dict, people: list[dict],
 
 
 def question_payload(question: dict) -> dict:
-    payload = {"key": question["key"], "text": question["text"], "kind": question["kind"]}
+    payload = {"kind": question["kind"], "text": question["text"]}
+    for field in ("description", "required", "allow_other"):
+        if field in question:
+            payload[field] = question[field]
     if question.get("options"):
-        payload["options"] = list(question["options"])
+        payload["options"] = [{"label": label} for label in question["options"]]
     return payload
 
 
 def ensure_survey(feedback: Api, event: dict, survey: dict) -> tuple[dict, bool]:
+    """The course survey, found by its title, created and opened if missing."""
     existing = feedback.get(f"/events/{event['id']}/surveys")["items"]
     found = next((item for item in existing if item["title"] == survey["title"]), None)
-    if found:
-        return found, False
-    payload = {
-        "event_id": event["id"],
-        "title": survey["title"],
-        "questions": [question_payload(q) for q in survey["questions"]],
-    }
-    for field in ("anonymous", "min_group_size"):
-        if field in survey:
-            payload[field] = survey[field]
-    return feedback.post("/surveys", payload).json(), True
+    created = found is None
+    if created:
+        payload = {"title": survey["title"], "questions": [question_payload(q) for q in survey["questions"]]}
+        for field in ("anonymous", "min_group_size"):
+            if field in survey:
+                payload[field] = survey[field]
+        found = feedback.post(f"/events/{event['id']}/surveys", payload).json()
+    if found["status"] == "draft":
+        feedback.post(f"/surveys/{found['id']}/open", {}, ok=(200,))
+    return feedback.get(f"/surveys/{found['id']}"), created
 
 
-def ensure_responses(feedback: Api, survey: dict, responses: list[dict]) -> int:
-    """Responses carry no identity (the demo survey is anonymous), so their count is what we compare:
-    a run that stopped half-way is completed, and a complete set is left alone."""
-    already = int(survey.get("responses_count") or 0)
+def answer_value(question: dict, value: Any) -> Any:
+    """course.json writes choices by their labels; the API takes option ids."""
+    ids = {option["label"]: option["id"] for option in question["options"]}
+    if question["kind"] == "multiple":
+        return [ids[label] for label in value]
+    if question["kind"] == "single":
+        return ids[value]
+    return value
+
+
+def demo_browser_key(event: dict, index: int) -> str:
+    # One fixed "browser" per demo response: a second run is refused as already answered (409).
+    return f"demo-{event['slug']}-response-{index:04d}".ljust(32, "0")
+
+
+def ensure_responses(
+    feedback: Api, event: dict, survey: dict, course_survey: dict, responses: list[dict]
+) -> int:
+    """The survey is anonymous: its responses go through its link, each as its own browser."""
+    by_key = {}
+    for question, spec in zip(survey["questions"], course_survey["questions"], strict=False):
+        if question["text"] == spec["text"]:
+            by_key[spec["key"]] = question
     created = 0
-    for answers in responses[already:]:
-        feedback.post(f"/surveys/{survey['id']}/responses", {"answers": answers})
-        created += 1
+    for index, answers in enumerate(responses):
+        payload = {
+            "browser_key": demo_browser_key(event, index),
+            "answers": {
+                str(by_key[key]["id"]): answer_value(by_key[key], value) for key, value in answers.items()
+            },
+        }
+        response = feedback.post(
+            f"/public-surveys/{survey['public_token']}/responses", payload, ok=(201, 409)
+        )
+        created += response.status_code == 201
     return created
+
+
+def ensure_session_feedback(
+    feedback: Api, registration: Api, event: dict, course: dict
+) -> tuple[int, int, int]:
+    """A short feedback form per session of the programme, and the demo's answers to a few of them.
+    Returns (forms, new forms, new answers)."""
+    sessions = registration.get(f"/events/{event['id']}/sessions")["items"]
+    programme = [
+        {"session_id": s["id"], "title": s["title"], "starts_at": f"{s['day']}T{s['starts_at']}"}
+        for s in sessions
+    ]
+    made = feedback.post(f"/events/{event['id']}/session-surveys", {"sessions": programme}, ok=(200,)).json()
+    forms = {
+        item["session_id"]: item
+        for item in feedback.get(f"/events/{event['id']}/surveys")["items"]
+        if item["kind"] == "session"
+    }
+    session_ids = {s["title"].strip(): s["id"] for s in sessions}
+    people = {
+        p["email"].strip().lower(): p
+        for p in registration.get(f"/events/{event['id']}/participants")["items"]
+    }
+    answered = 0
+    for block in course.get("session_feedback", []):
+        form = feedback.get(f"/surveys/{forms[session_ids[block['session'].strip()]]['id']}")
+        rating, improve = (q["id"] for q in form["questions"][:2])
+        for answer in block["answers"]:
+            person = people[answer["participant"].lower()]
+            path = f"/surveys/{form['id']}/responses/by-participant/{person['id']}"
+            if feedback.call("GET", path, ok=(200, 404)).status_code == 200:
+                continue
+            answers = {str(rating): answer["rating"]}
+            if answer.get("improve"):
+                answers[str(improve)] = answer["improve"]
+            feedback.call(
+                "PUT",
+                path,
+                json={
+                    "answers": answers,
+                    "submit": True,
+                    "respondent": {
+                        "region_code": person.get("region_code"),
+                        "organisation": person.get("organisation"),
+                    },
+                },
+            )
+            answered += 1
+    return len(forms), len(made["created"]), answered
 
 
 def load(course: dict) -> str:
@@ -216,9 +310,14 @@ def load(course: dict) -> str:
     if course.get("survey"):
         survey, survey_created = ensure_survey(feedback, event, course["survey"])
         demo_responses = course["survey"].get("demo_responses", [])
-        responses_created = ensure_responses(feedback, survey, demo_responses)
-        summary.append(f"survey #{survey['id']} ({'created' if survey_created else 'already there'}, "
-                       f"{len(demo_responses)} responses, {responses_created} new)")
+        responses_created = ensure_responses(feedback, event, survey, course["survey"], demo_responses)
+        summary.append(
+            f"survey #{survey['id']} ({'created' if survey_created else 'already there'}, "
+            f"{len(demo_responses)} responses, {responses_created} new)"
+        )
+    if sessions:
+        forms, forms_created, answers_created = ensure_session_feedback(feedback, registration, event, course)
+        summary.append(f"{forms} session feedback forms ({forms_created} new, {answers_created} new answers)")
     for warning in warnings:
         print(f"demo data: warning: {warning}", file=sys.stderr)
     return "demo data: " + ", ".join(summary)

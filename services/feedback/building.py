@@ -235,7 +235,7 @@ def _check_new_question(data, prefix: str = "") -> list[dict]:
 
 
 def _place(survey: Survey, question: Question, position: int | None) -> None:
-    live = [q for q in ordered(survey.live_questions) if q is not question]
+    live = ordered(q for q in survey.live_questions if q is not question)
     index = len(live) if position is None else min(position, len(live))
     live.insert(index, question)
     for number, item in enumerate(live):

@@ -21,6 +21,9 @@ from services.feedback.models import QuestionKind, SurveyKind, SurveyStatus
 Text = Annotated[str, StringConstraints(strip_whitespace=True)]
 Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
 AnswerValue = int | str | list[str] | dict[str, Any] | None
+#: what an answer may be sent as: checked against its question by answering.py, not coerced on the way in
+#: (pydantic would read `true` as the score 1)
+GivenAnswer = Any
 
 
 class Strict(BaseModel):
@@ -199,7 +202,7 @@ class Respondent(Strict):
 
 class ResponseIn(Strict):
     #: {question id: value}; questions left out keep what was saved before
-    answers: dict[str, AnswerValue] = Field(default_factory=dict, max_length=300)
+    answers: dict[str, GivenAnswer] = Field(default_factory=dict, max_length=300)
     #: false: keep what is there (a partial save, no required checks); true: check and submit
     submit: bool = False
     respondent: Respondent | None = None
@@ -252,7 +255,7 @@ class PublicSurvey(BaseModel):
 class AnonymousResponseIn(Strict):
     #: a random key the gateway keeps in the browser's cookie, so that each browser answers once
     browser_key: str = Field(min_length=32, max_length=200)
-    answers: dict[str, AnswerValue] = Field(default_factory=dict, max_length=300)
+    answers: dict[str, GivenAnswer] = Field(default_factory=dict, max_length=300)
 
 
 class Recorded(BaseModel):
