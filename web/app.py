@@ -29,6 +29,8 @@ from web.views import (
     participants,
     staff,
     status,
+    survey_answers,
+    surveys,
     verify,
 )
 
@@ -85,6 +87,8 @@ def create_app(settings: Settings | None = None, service_urls: dict[str, str] | 
         imports.bp,
         checkin.bp,
         attendance.bp,
+        surveys.bp,
+        survey_answers.bp,
     ):
         app.register_blueprint(blueprint)
     register_error_pages(app)

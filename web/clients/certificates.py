@@ -101,3 +101,21 @@ def mark_present(
 def event_certificates(event_id: int) -> list[dict[str, Any]]:
     """The certificates issued for the event (the event page lists them)."""
     return _api().get(f"/api/v1/events/{event_id}/certificates")["items"]
+
+
+# --- surveys -------------------------------------------------------------------------------------
+
+
+def checked_in_count(event_id: int, session_id: int | None = None) -> int:
+    """How many participants could answer a survey: those checked in at the event at all (a course
+    survey), or in the session (its feedback form) — on the session's day when its room scanned nobody,
+    since many venues check people in only at the door."""
+    summary = attendance(event_id)
+    if session_id is None:
+        return len(summary["participants"])
+    session = next((s for s in summary["sessions"] if s["id"] == session_id), None)
+    if session is None:
+        return 0
+    if session["checked_in"]:
+        return session["checked_in"]
+    return next((d["present"] for d in summary["days"] if d["day"] == session["day"]), 0)
