@@ -81,7 +81,7 @@ class OptionRow:
 
 
 class QuestionForm(FlaskForm):
-    kind = Choice(_l("Type"), choices=_choices(QUESTION_KINDS), default="rating")
+    kind = Choice(_l("Question type"), choices=_choices(QUESTION_KINDS), default="rating")
     text = TextAreaField(
         _l("Question"), filters=[_strip], validators=[DataRequired(), Length(max=2000)], render_kw={"rows": 2}
     )
@@ -120,11 +120,15 @@ class QuestionForm(FlaskForm):
         return kept + [OptionRow(None, "") for _ in range(BLANK_OPTION_ROWS)]
 
     def _sent_options(self) -> list[OptionRow]:
+        if self.kind.data not in CHOICE_KINDS:
+            return []
         # An emptied row is an option removed (its answers stay readable in the results); an empty new row
         # is nothing.
         return [row for row in self.options if row.label]
 
     def payload(self) -> dict:
+        # The options' fieldset is hidden for other kinds: what it holds then is not part of the question.
+        choice = self.kind.data in CHOICE_KINDS
         return {
             "kind": self.kind.data,
             "text": self.text.data,
@@ -132,8 +136,10 @@ class QuestionForm(FlaskForm):
             "required": bool(self.required.data),
             "options": [
                 {"label": row.label, **({"id": row.id} if row.id else {})} for row in self._sent_options()
-            ],
-            "allow_other": bool(self.allow_other.data),
+            ]
+            if choice
+            else [],
+            "allow_other": bool(self.allow_other.data) and choice,
         }
 
     def show_refusal(self, refusal: ServiceError) -> None:
