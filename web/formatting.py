@@ -8,8 +8,9 @@ from flask import Flask
 from flask_babel import format_date, get_locale
 from flask_babel import lazy_gettext as _l
 
-# What each value the services send is called on a page. The services decide which values exist and
-# refuse any other; these tables only name them, and the forms offer what they name.
+# What each value the services send is called on a page, in the person's language. Which values exist is
+# the services' to say (registration's reference lists fill the forms' selects); a value without a label
+# here is shown as it is.
 SESSION_KINDS = {
     "lecture": _l("lecture"),
     "training": _l("training"),

@@ -38,14 +38,17 @@ from web.formatting import (
     short_date,
 )
 
-#: what the edit form offers; cancelling and restoring have their own buttons (they keep the history)
-OPEN_STATUSES = {status: PARTICIPANT_STATUSES[status] for status in ("registered", "confirmed")}
 
+def _offered(name: str, labels: dict | None = None, blank: str | None = None, leave_out=()) -> Callable:
+    """A select's choices: the values registration accepts for the field (its reference list `name`),
+    each named by the gateway's label table; asked when the form is drawn."""
 
-def _choices(labels: dict, blank: str | None = None) -> list[SelectChoice]:
-    """The values a label table names, for a select; the service refuses any other value."""
-    first = [SelectChoice("", blank)] if blank is not None else []
-    return first + [SelectChoice(value, label) for value, label in labels.items()]
+    def choices() -> list[SelectChoice]:
+        first = [SelectChoice("", blank)] if blank is not None else []
+        values = [v for v in registration.reference()[name] if v not in leave_out]
+        return first + [SelectChoice(v, (labels or {}).get(v, v)) for v in values]
+
+    return choices
 
 
 def _strip(value):
@@ -76,7 +79,7 @@ class EventForm(FlaskForm):
     place = StringField(_l("Place"), filters=[_strip], validators=[Length(max=300)])
     starts_on = DateField(_l("First day"), validators=[InputRequired()])
     ends_on = DateField(_l("Last day"), validators=[InputRequired()])
-    programme_kind = Choice(_l("Programme kind"), choices=_choices(PROGRAMME_KINDS))
+    programme_kind = Choice(_l("Programme kind"), choices=_offered("programme_kinds", PROGRAMME_KINDS))
     registration_open = BooleanField(_l("Registration is open"))
 
     def validate_ends_on(self, field):
@@ -101,7 +104,7 @@ class SessionForm(FlaskForm):
     starts_at = TimeField(_l("Starts at"), validators=[InputRequired()])
     ends_at = TimeField(_l("Ends at"), validators=[InputRequired()])
     title = StringField(_l("Title"), filters=[_strip], validators=[DataRequired(), Length(min=2, max=500)])
-    kind = Choice(_l("Type"), choices=_choices(SESSION_KINDS), default="lecture")
+    kind = Choice(_l("Type"), choices=_offered("session_kinds", SESSION_KINDS), default="lecture")
     speakers = StringField(_l("Speakers"), filters=[_strip], validators=[Length(max=500)])
     room = StringField(_l("Room"), filters=[_strip], validators=[Length(max=200)])
     academic_hours = IntegerField(
@@ -139,8 +142,9 @@ class SessionForm(FlaskForm):
 
 
 def _region_choices() -> list[SelectChoice]:
-    # Asked when a form is drawn, so the list is the service's (kept for a few minutes per process).
-    return _choices(registration.region_names(), blank=_l("— choose a region —"))
+    return [SelectChoice("", _l("— choose a region —"))] + [
+        SelectChoice(region["code"], region["name"]) for region in registration.regions()
+    ]
 
 
 class _PersonFields(FlaskForm):
@@ -174,9 +178,14 @@ class _PersonFields(FlaskForm):
 class ParticipantForm(_PersonFields):
     """Staff add or edit a participant: every field, the ФИС ФРДО ones optional."""
 
-    status = Choice(_l("Status"), choices=_choices(OPEN_STATUSES), default="registered")
+    # Cancelling and restoring have their own buttons (they keep the record and its history).
+    status = Choice(
+        _l("Status"),
+        choices=_offered("participant_statuses", PARTICIPANT_STATUSES, leave_out=("cancelled",)),
+        default="registered",
+    )
     birth_date = DateField(_l("Birth date"), validators=[Optional()])
-    gender = Choice(_l("Gender"), choices=_choices(GENDERS, blank="—"), default="")
+    gender = Choice(_l("Gender"), choices=_offered("genders", GENDERS, blank="—"), default="")
     snils = StringField(
         _l("СНИЛС"), filters=[_strip], validators=[Optional(), Length(max=14)], description="XXX-XXX-XXX YY"
     )
@@ -186,7 +195,9 @@ class ParticipantForm(_PersonFields):
         validators=[Optional(), Regexp(r"^\d{3}$", message=_l("Three digits, e.g. 643."))],
         description=_l("643 — Russia"),
     )
-    education_level = Choice(_l("Education level"), choices=_choices(EDUCATION_LEVELS, blank="—"), default="")
+    education_level = Choice(
+        _l("Education level"), choices=_offered("education_levels", EDUCATION_LEVELS, blank="—"), default=""
+    )
     diploma_surname = StringField(
         _l("Surname in the diploma"), filters=[_strip], validators=[Length(max=100)]
     )

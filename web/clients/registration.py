@@ -24,8 +24,8 @@ Found = dict[str, Any]
 #: the service's report of an import: headers, mapping, sample rows and the per-row report
 ImportResult = dict[str, Any]
 
-#: regions change with the law, not during a day: one copy per process is asked again after this long
-REGIONS_TTL_S = 10 * 60
+#: closed lists (regions, kinds of session...) change with a release, not during a day
+REFERENCE_TTL_S = 10 * 60
 
 
 def _api():
@@ -169,16 +169,24 @@ def _import(kind: str, event_id: int, filename: str, data: bytes, mapping, **lis
 
 
 # --- reference data ------------------------------------------------------------------------------
+# Every participant form and every participants list needs these, and the list redraws at each keystroke of
+# an active search: one copy per process and language, asked again after REFERENCE_TTL_S.
 
 
 def regions() -> list[dict[str, str]]:
-    """The subjects of the Russian Federation, [{"code", "name"}], in the service's order.
-
-    Every participant form and every participants list needs them, and the list redraws at each keystroke
-    of an active search: one copy per process and language, asked again after REGIONS_TTL_S."""
-    locale = str(get_locale() or "")
-    return _api().kept(("regions", locale), REGIONS_TTL_S, lambda: _api().get("/api/v1/regions")["items"])
+    """The subjects of the Russian Federation, [{"code", "name"}], in the order a form lists them."""
+    return _kept("regions", lambda: _api().get("/api/v1/regions")["items"])
 
 
 def region_names() -> dict[str, str]:
     return {region["code"]: region["name"] for region in regions()}
+
+
+def reference() -> dict[str, list]:
+    """The values each closed field accepts, in the order a form offers them: "regions", "genders",
+    "participant_statuses", "session_kinds", "education_levels", "programme_kinds"."""
+    return _kept("reference", lambda: _api().get("/api/v1/reference"))
+
+
+def _kept(name: str, fetch):
+    return _api().kept((name, str(get_locale() or "")), REFERENCE_TTL_S, fetch)
