@@ -14,10 +14,11 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from werkzeug.datastructures import MultiDict
 from wtforms import BooleanField, IntegerField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange
 
 from web.clients import ServiceError
-from web.forms import Choice, _choices, _strip
+from web.forms import Choice
 
 QUESTION_KINDS = {
     "rating": _l("Rating 1–5"),
@@ -37,6 +38,12 @@ PROGRESS = {
     "not_started": _l("not answered yet"),
     "anonymous": _l("anonymous"),
 }
+
+
+def _strip(value):
+    return value.strip() if isinstance(value, str) else value
+
+
 #: the value of «Other» among a choice question's options (the service's own word for it)
 OTHER = "other"
 #: empty option rows the builder offers under a question's options, to add new ones without JavaScript
@@ -81,7 +88,12 @@ class OptionRow:
 
 
 class QuestionForm(FlaskForm):
-    kind = Choice(_l("Question type"), choices=_choices(QUESTION_KINDS), default="rating")
+    # The kinds the feedback service knows, each named here; it refuses any other value next to the field.
+    kind = Choice(
+        _l("Question type"),
+        choices=[SelectChoice(value, label) for value, label in QUESTION_KINDS.items()],
+        default="rating",
+    )
     text = TextAreaField(
         _l("Question"), filters=[_strip], validators=[DataRequired(), Length(max=2000)], render_kw={"rows": 2}
     )

@@ -35,6 +35,18 @@ def survey(survey_id: int) -> dict:
     return _api().get(f"/api/v1/surveys/{survey_id}")
 
 
+#: how long a process reads a survey's form from its copy: a participant's every save needs the questions,
+#: and an organiser's edit reaches the pages within this time (the service checks every answer anyway)
+FORM_TTL_S = 10
+
+
+def survey_form(survey_id: int) -> dict:
+    """survey(survey_id), asked again after FORM_TTL_S: for the requests that need its questions and its
+    event but may be a few seconds behind (saving answers, drawing results); the service decides whether
+    an answer is taken."""
+    return _api().kept(("survey", survey_id), FORM_TTL_S, lambda: survey(survey_id))
+
+
 def update_survey(survey_id: int, fields: dict) -> dict:
     return _json("PATCH", f"/api/v1/surveys/{survey_id}", fields)
 

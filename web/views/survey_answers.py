@@ -29,8 +29,20 @@ bp = Blueprint("survey_answers", __name__)
 #: the browser key's cookie: only the anonymous pages see it
 BROWSER_KEY_COOKIE = "survey_key"
 BROWSER_KEY_MAX_AGE_S = 365 * 24 * 3600
-#: a whole venue may share one Wi-Fi address, as on the personal page
-PUBLIC_LIMIT = "300 per minute"
+#: a whole venue shares one Wi-Fi address, and every change of an answer is a save: generous per address
+PER_ADDRESS = "3000 per minute"
+#: one person's phone (by their personal link): a save at every change, never hundreds a minute
+PER_LINK = "120 per minute"
+#: anonymous responses from one address: a room answering at the end of a session, not a script
+ANONYMOUS_SUBMITS = "600 per minute"
+
+
+def _personal_link() -> str:
+    return "survey-link:" + str((request.view_args or {}).get("token", ""))
+
+
+per_address = limiter.limit(PER_ADDRESS)
+per_link = limiter.limit(PER_LINK, key_func=_personal_link)
 
 
 # --- the participant, by their personal token ----------------------------------------------------
@@ -46,18 +58,26 @@ def _participant(token: str) -> tuple[dict, dict]:
     return found["participant"], found["event"]
 
 
-def _own_survey(participant: dict, survey_id: int) -> dict:
+def _own_survey(participant: dict, survey_id: int, *, fresh: bool = True) -> dict:
     """The survey if it belongs to the participant's event and has been opened; 404 otherwise (a draft, or
-    another event's survey, is the same 'not found' as a survey that does not exist)."""
+    another event's survey, is the same 'not found' as a survey that does not exist). `fresh=False` may
+    answer a copy a few seconds old: enough to read a save (the service decides whether it is taken);
+    a copy that would refuse is checked against a fresh one first."""
     try:
-        survey = feedback.survey(survey_id)
+        survey = feedback.survey(survey_id) if fresh else feedback.survey_form(survey_id)
+        if not fresh and not _belongs(survey, participant):
+            survey = feedback.survey(survey_id)
     except ServiceError as exc:
         if exc.status == 404:
             abort(404)
         raise
-    if survey["event_id"] != participant["event_id"] or survey["status"] == "draft":
+    if not _belongs(survey, participant):
         abort(404)
     return survey
+
+
+def _belongs(survey: dict, participant: dict) -> bool:
+    return survey["event_id"] == participant["event_id"] and survey["status"] != "draft"
 
 
 def _live_questions(survey: dict) -> list[dict]:
@@ -73,7 +93,8 @@ def _respondent(participant: dict) -> dict:
 
 
 @bp.get("/p/<token>/surveys")
-@limiter.limit(PUBLIC_LIMIT)
+@per_address
+@per_link
 def index(token: str):
     participant, event = _participant(token)
     items = feedback.participant_surveys(participant["id"], event["id"])
@@ -83,26 +104,34 @@ def index(token: str):
 
 
 @bp.get("/p/<token>/surveys/<int:survey_id>")
-@limiter.limit(PUBLIC_LIMIT)
+@per_address
+@per_link
 def answer(token: str, survey_id: int):
     participant, event = _participant(token)
-    survey = _own_survey(participant, survey_id)
+    # The surveys open for them now, from the service: whether this one takes answers, fresh. Its
+    # questions may then come from a copy a few seconds old (a whole room opens the form at once).
+    listed = next(
+        (s for s in feedback.participant_surveys(participant["id"], event["id"]) if s["id"] == survey_id),
+        None,
+    )
+    survey = feedback.survey_form(survey_id) if listed else _own_survey(participant, survey_id)
     if survey["anonymous"]:
         # Its answers must not pass through a personal link: the survey's own link has no token in it.
         return redirect(url_for("survey_answers.anonymous", public_token=survey["public_token"]), 303)
     saved = feedback.participant_response(survey_id, participant["id"])
     answers = saved["answers"] if saved else {}
-    if not survey["answerable"]:
+    if not listed:  # closed, or not open yet
         return _not_answerable(survey, event, token=token, answers=answers)
     return _named_form(survey, event, token, answers, submitted=bool(saved and saved["submitted"]))
 
 
 @bp.post("/p/<token>/surveys/<int:survey_id>")
-@limiter.limit(PUBLIC_LIMIT)
+@per_address
+@per_link
 def save(token: str, survey_id: int):
     """A partial save (htmx on every change, or «Save and finish later») or the submit."""
     participant, event = _participant(token)
-    survey = _own_survey(participant, survey_id)
+    survey = _own_survey(participant, survey_id, fresh=False)
     if survey["anonymous"]:
         abort(404)
     questions = _live_questions(survey)
@@ -116,7 +145,8 @@ def save(token: str, survey_id: int):
         if exc.status == 409:  # closed (or not yet open) since the page was opened
             if request.htmx:
                 return _save_state(questions, message=exc.problem.get("detail"), failed=True)
-            return _not_answerable(survey, event, token=token, answers=answers, status=409)
+            fresh = feedback.survey(survey_id)
+            return _not_answerable(fresh, event, token=token, answers=answers, status=409)
         if exc.status not in (400, 422):
             raise
         errors, unplaced = answer_errors(exc)
@@ -217,7 +247,7 @@ def _public_survey(public_token: str) -> dict:
 
 
 @bp.get("/s/<public_token>")
-@limiter.limit(PUBLIC_LIMIT)
+@per_address
 def anonymous(public_token: str):
     survey = _public_survey(public_token)
     if not survey["answerable"]:
@@ -226,7 +256,8 @@ def anonymous(public_token: str):
 
 
 @bp.post("/s/<public_token>")
-@limiter.limit(PUBLIC_LIMIT)
+@per_address
+@limiter.limit(ANONYMOUS_SUBMITS)
 def anonymous_submit(public_token: str):
     survey = _public_survey(public_token)
     key = request.cookies.get(BROWSER_KEY_COOKIE) or ""
@@ -259,7 +290,7 @@ def anonymous_submit(public_token: str):
 
 
 @bp.get("/s/<public_token>/done")
-@limiter.limit(PUBLIC_LIMIT)
+@per_address
 def anonymous_done(public_token: str):
     survey = _public_survey(public_token)
     return render_template("surveys/anonymous_done.html", survey=survey, message=None)

@@ -9,9 +9,13 @@ this module only draws what it is given. Organisers only: check-in staff get 403
 from __future__ import annotations
 
 import json
+import re
 from datetime import datetime
+from decimal import ROUND_HALF_UP, Decimal
+from functools import lru_cache
 
-from babel.numbers import format_decimal, format_percent
+from babel import Locale
+from babel.numbers import get_decimal_symbol, get_group_symbol
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import format_datetime, get_locale
 from flask_babel import gettext as _
@@ -38,14 +42,32 @@ MAX_DEFINITION_BYTES = 512 * 1024
 CROSSTAB_KINDS = ("single", "multiple", "rating", "nps")
 
 
-# --- numbers and times in the person's language: 4,44 · 60 % · 7 октября, 10:00 -------------------
+# --- numbers and times in the person's language: 4,44 · 60 % · 7 окт., 10:00 ---------------------
+
+
+@lru_cache(maxsize=16)
+def _number_style(locale_name: str) -> tuple[str, str, str, str]:
+    """(decimal sign, group sign, text before and after a percentage) of a locale, read from Babel once:
+    a results page formats hundreds of numbers, and Babel parses its pattern at every call."""
+    pattern = Locale.parse(locale_name).percent_formats[None].pattern  # "#,##0\xa0%", "#,##0%"
+    before, _number, after = re.match(r"^([^#0]*)([#,0.]+)(.*)$", pattern).groups()
+    return get_decimal_symbol(locale_name), get_group_symbol(locale_name), before, after
+
+
+def _digits(value: float, digits: int) -> str:
+    decimal_sign, group_sign, _before, _after = _number_style(str(get_locale()))
+    # Half up, as people round (12,5 → 13), not to even as Python and Babel do.
+    rounded = Decimal(str(value)).quantize(Decimal(1).scaleb(-digits), ROUND_HALF_UP)
+    text = f"{rounded:,.{digits}f}"
+    if digits:
+        text = text.rstrip("0").rstrip(".")
+    return text.replace(",", "\x00").replace(".", decimal_sign).replace("\x00", group_sign)
 
 
 @bp.app_template_filter("decimal")
 def decimal_filter(value, digits: int = 2) -> str:
-    if value is None:
-        return "—"
-    return format_decimal(value, format="#,##0." + "#" * digits, locale=get_locale())
+    """A number as the locale writes it, with at most `digits` decimals: «4,44», «1 234»."""
+    return "—" if value is None else _digits(value, digits)
 
 
 @bp.app_template_filter("percent")
@@ -53,12 +75,8 @@ def percent_filter(value, digits: int = 0) -> str:
     """A share given as 0–100 (as the service sends it) in the locale's percent format: «60 %», «60%»."""
     if value is None:
         return "—"
-    locale = get_locale()
-    pattern = locale.percent_formats[None].pattern
-    if digits:
-        head, _zero, tail = pattern.rpartition("0")
-        pattern = f"{head}0.{'#' * digits}{tail}"
-    return format_percent(value / 100, format=pattern, locale=locale)
+    _decimal, _group, before, after = _number_style(str(get_locale()))
+    return f"{before}{_digits(value, digits)}{after}"
 
 
 @bp.app_template_filter("moment")
@@ -378,7 +396,8 @@ def _filters() -> dict:
 @bp.get("/surveys/<int:survey_id>/results")
 @organisers
 def results(survey_id: int):
-    survey = feedback.survey(survey_id)
+    # Its questions and event, a few seconds old at most; every figure comes fresh from the results.
+    survey = feedback.survey_form(survey_id)
     filters = _filters()
     session_id = request.args.get("session_id", type=int)
     population = _population(survey)
