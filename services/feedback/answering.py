@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from flask_babel import gettext as _
-from sqlalchemy import delete, insert, select
+from sqlalchemy import delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -204,7 +204,24 @@ def _check_answerable(survey: Survey, now: datetime) -> None:
         raise Problem(409, detail=_("This survey is not open yet. Please come back later."))
 
 
-def _rows_of(session: Session, response_id: int) -> dict[int, list[Answer]]:
+def value_of(kind: QuestionKind | None, rows) -> schemas.AnswerValue:
+    """An answer's rows (stored Answers or checked Rows) in the shape the API takes (see schemas.py)."""
+    if not rows:
+        return None
+    chosen = [r.choice for r in rows if r.choice not in (None, OTHER)]
+    other = next((r.text for r in rows if r.choice == OTHER), None)
+    if kind in SCORE_RANGES:
+        return rows[0].score
+    if kind in TEXT_LIMITS:
+        return rows[0].text
+    if kind is QuestionKind.single:
+        return {"other": other} if other is not None else (chosen[0] if chosen else None)
+    if kind is QuestionKind.multiple:
+        return {"choices": chosen, "other": other} if other is not None else chosen
+    return None
+
+
+def _stored_rows(session: Session, response_id: int) -> dict[int, list[Answer]]:
     rows: dict[int, list[Answer]] = {}
     for answer in session.scalars(
         select(Answer).where(Answer.response_id == response_id).order_by(Answer.question_id, Answer.ordinal)
@@ -213,41 +230,39 @@ def _rows_of(session: Session, response_id: int) -> dict[int, list[Answer]]:
     return rows
 
 
+def _live_draft(survey: Survey, response: SurveyResponse) -> dict[str, object]:
+    """The draft's answers to questions still on the form (a question may have gone since)."""
+    live = {str(q.id) for q in survey.live_questions}
+    return {key: value for key, value in (response.draft or {}).items() if key in live}
+
+
 def answers_of(session: Session, survey: Survey, response: SurveyResponse) -> dict[str, schemas.AnswerValue]:
     """A response's answers in the shapes the API takes (see schemas.py)."""
+    if response.submitted_at is None:
+        return _live_draft(survey, response)
     kinds = {q.id: q.kind for q in survey.questions}
-    values: dict[str, schemas.AnswerValue] = {}
-    for question_id, rows in _rows_of(session, response.id).items():
-        kind, key = kinds.get(question_id), str(question_id)
-        chosen = [r.choice for r in rows if r.choice not in (None, OTHER)]
-        other = next((r.text for r in rows if r.choice == OTHER), None)
-        if kind in SCORE_RANGES:
-            values[key] = rows[0].score
-        elif kind in TEXT_LIMITS:
-            values[key] = rows[0].text
-        elif kind is QuestionKind.single:
-            values[key] = {"other": other} if other is not None else (chosen[0] if chosen else None)
-        elif kind is QuestionKind.multiple:
-            values[key] = {"choices": chosen, "other": other} if other is not None else chosen
-    return values
+    return {str(q): value_of(kinds.get(q), rows) for q, rows in _stored_rows(session, response.id).items()}
 
 
-def _write(session: Session, response_id: int, rows: dict[Question, list[Row]]) -> None:
+def _write(session: Session, response: SurveyResponse, rows: dict[Question, list[Row]]) -> None:
+    """Replaces the answer rows of the given questions (an empty list clears one)."""
     # Core statements: replacing an answer deletes and inserts the same key in one flush.
     if rows:
         session.execute(
             delete(Answer).where(
-                Answer.response_id == response_id, Answer.question_id.in_([q.id for q in rows])
+                Answer.response_id == response.id, Answer.question_id.in_([q.id for q in rows])
             )
         )
     values = [
         {
-            "response_id": response_id,
+            "response_id": response.id,
             "question_id": question.id,
             "ordinal": ordinal,
             "choice": row.choice,
             "score": row.score,
             "text": row.text,
+            "region_code": response.region_code,
+            "organisation": response.organisation,
         }
         for question, question_rows in rows.items()
         for ordinal, row in enumerate(question_rows)
@@ -282,44 +297,84 @@ def own_response(session: Session, survey: Survey, participant_id: int) -> Surve
     return response
 
 
+def _response_for(session: Session, survey: Survey, participant_id: int, now: datetime) -> SurveyResponse:
+    response = find_response(session, survey, participant_id)
+    if response is not None:
+        return response
+    response = SurveyResponse(
+        id=new_response_id(),
+        survey_id=survey.id,
+        anonymous=False,
+        participant_id=participant_id,
+        updated_at=now,
+        draft={},
+    )
+    session.add(response)
+    try:
+        session.flush()
+    except IntegrityError:
+        # The same participant saved from another tab at this very moment: continue with that one.
+        session.rollback()
+        response = find_response(session, survey, participant_id)
+        if response is None:
+            raise
+    return response
+
+
+def _set_respondent(
+    session: Session, response: SurveyResponse, respondent: schemas.Respondent | None
+) -> None:
+    if respondent is None:
+        return
+    region = respondent.region_code or None
+    organisation = (respondent.organisation or "").strip() or None
+    if (region, organisation) != (response.region_code, response.organisation):
+        response.region_code, response.organisation = region, organisation
+        if response.submitted_at is None:
+            return  # a draft has no answer rows yet: they take the snapshot when written
+        # The answers carry the same snapshot, so that results need no join.
+        session.execute(
+            update(Answer)
+            .where(Answer.response_id == response.id)
+            .values(region_code=region, organisation=organisation)
+        )
+
+
 def save_named(
     session: Session, survey: Survey, participant_id: int, data: schemas.ResponseIn, now: datetime
 ) -> SurveyResponse:
-    """Saves some answers of a participant (partial or a submit) in one transaction."""
+    """Saves some answers of a participant in one transaction: while the response is partial they go to
+    its draft (checked one by one, nothing required yet); submitting checks the whole draft again, with
+    the required questions, and turns it into answer rows; after that, each save changes the rows and
+    is checked as a submit."""
     if survey.anonymous:
         raise Problem(409, detail=_("This survey is anonymous: it is answered through its link only."))
     _check_answerable(survey, now)
     rows = check_answers(survey, data.answers)
-    response = find_response(session, survey, participant_id)
-    if response is None:
-        response = SurveyResponse(
-            id=new_response_id(),
-            survey_id=survey.id,
-            anonymous=False,
-            participant_id=participant_id,
-            updated_at=now,
-        )
-        session.add(response)
-        try:
-            session.flush()
-        except IntegrityError:
-            # The same participant saved from another tab at this very moment: continue with that one.
-            session.rollback()
-            response = find_response(session, survey, participant_id)
-            if response is None:
-                raise
-    _write(session, response.id, rows)
-    if data.submit or response.submitted_at is not None:
-        try:
+    response = _response_for(session, survey, participant_id, now)
+    try:
+        _set_respondent(session, response, data.respondent)
+        if response.submitted_at is None:
+            kinds = {str(q.id): q.kind for q in rows}
+            draft = {
+                **_live_draft(survey, response),
+                **{str(q.id): value_of(kinds[str(q.id)], r) for q, r in rows.items()},
+            }
+            draft = {key: value for key, value in draft.items() if value is not None}
+            if data.submit:
+                # Checked again as a whole: a question may have changed since part of it was saved.
+                every = check_answers(survey, draft)
+                _check_required(survey, {q.id for q, question_rows in every.items() if question_rows})
+                _write(session, response, every)
+                response.submitted_at, response.draft = now, None
+            else:
+                response.draft = draft
+        else:
+            _write(session, response, rows)
             _check_required(survey, _answered_questions(session, response.id))
-        except Problem:
-            session.rollback()  # nothing half-saved: the answers written above go too
-            raise
-    if data.respondent is not None:
-        response.region_code = data.respondent.region_code or None
-        response.organisation = (data.respondent.organisation or "").strip() or None
-    if data.submit and response.submitted_at is None:
-        response.submitted_at = now
+    except Problem:
+        session.rollback()  # nothing half-saved
+        raise
     response.updated_at = now
     session.commit()
     return response
@@ -396,23 +451,21 @@ def save_anonymous(
     if session.get(BrowserReceipt, (survey.id, key_hash)) is not None:
         raise already
     day = day_only(now)
-    response_id = new_response_id()
-    session.add(BrowserReceipt(survey_id=survey.id, key_hash=key_hash))
-    session.add(
-        SurveyResponse(
-            id=response_id,
-            survey_id=survey.id,
-            anonymous=True,
-            participant_id=None,
-            region_code=None,
-            organisation=None,
-            submitted_at=day,
-            updated_at=day,
-        )
+    response = SurveyResponse(
+        id=new_response_id(),
+        survey_id=survey.id,
+        anonymous=True,
+        participant_id=None,
+        region_code=None,
+        organisation=None,
+        submitted_at=day,
+        updated_at=day,
     )
+    session.add(BrowserReceipt(survey_id=survey.id, key_hash=key_hash))
+    session.add(response)
     try:
         session.flush()
-        _write(session, response_id, {q: r for q, r in rows.items() if r})
+        _write(session, response, {q: r for q, r in rows.items() if r})
         session.commit()
     except IntegrityError:
         session.rollback()  # the same browser, twice at once: the receipt's key let one through

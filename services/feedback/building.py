@@ -86,7 +86,7 @@ def response_counts(session: Session, survey_ids: Sequence[int]) -> dict[int, tu
 
 
 def answer_counts(session: Session, question_ids: Sequence[int]) -> dict[int, int]:
-    """{question id: responses that answered it} (partial ones too: they hold answers all the same)."""
+    """{question id: submitted responses that answered it}."""
     if not question_ids:
         return {}
     rows = session.execute(

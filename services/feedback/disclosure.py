@@ -51,14 +51,15 @@ def _margins(cells: Cells) -> tuple[dict, dict]:
 
 def _secondary(shown: set, sizes: Mapping, total: int, threshold: int) -> bool:
     """Withhold the smallest shown groups until the withheld rest is empty or big enough; True if changed."""
-    changed = False
-    while shown:
-        rest = total - sum(sizes[value] for value in shown)
-        if rest == 0 or rest >= threshold:
+    rest = total - sum(sizes[value] for value in shown)
+    if rest == 0 or rest >= threshold:
+        return False
+    for value in sorted(shown, key=lambda value: (sizes[value], str(value))):
+        shown.remove(value)
+        rest += sizes[value]
+        if rest >= threshold:
             break
-        shown.remove(min(shown, key=lambda value: (sizes[value], str(value))))
-        changed = True
-    return changed
+    return True
 
 
 def _nesting(
@@ -66,13 +67,19 @@ def _nesting(
     outer_sizes: Mapping,
     inner_shown: set,
     inner_sizes: Mapping,
-    inside: Mapping,
+    homes: Mapping,
     threshold: int,
 ) -> bool:
-    """For each shown outer group, the shown inner groups wholly inside it must not leave a small rest."""
+    """For each shown outer group, the shown inner groups wholly inside it must not leave a small rest.
+    `homes` names, for each inner value, the one outer value all its respondents share (if they do)."""
     changed = False
-    for outer in sorted(outer_shown, key=str):
-        nested = {inner for inner in inner_shown if inside.get((outer, inner)) == inner_sizes[inner]}
+    nested_in: dict[Hashable, set] = defaultdict(set)
+    for inner in inner_shown:
+        home = homes.get(inner)
+        if home in outer_shown:
+            nested_in[home].add(inner)
+    for outer in sorted(nested_in, key=str):
+        nested = nested_in[outer]
         while nested:
             rest = outer_sizes[outer] - sum(inner_sizes[inner] for inner in nested)
             if rest == 0 or rest >= threshold:
@@ -84,6 +91,15 @@ def _nesting(
     return changed
 
 
+def _homes(cells: Cells, inner_at: int) -> dict:
+    """{inner value: the only outer value it occurs with}, for inner values that occur with one only."""
+    outers: dict[Hashable, set] = defaultdict(set)
+    for key, count in cells.items():
+        if count:
+            outers[key[inner_at]].add(key[1 - inner_at])
+    return {inner: next(iter(found)) for inner, found in outers.items() if len(found) == 1}
+
+
 def shown_groups(cells: Cells, threshold: int) -> Shown:
     """The groups of regions and of organisations that may be shown, from (region, organisation) counts."""
     regions, organisations = _margins(cells)
@@ -92,13 +108,17 @@ def shown_groups(cells: Cells, threshold: int) -> Shown:
         return Shown(total, {}, {})
     shown_regions = {v for v, n in regions.items() if v is not None and n >= threshold}
     shown_organisations = {v for v, n in organisations.items() if v is not None and n >= threshold}
-    transposed = {(organisation, region): count for (region, organisation), count in cells.items()}
+    home_region, home_organisation = _homes(cells, 1), _homes(cells, 0)
     changed = True
     while changed:
         changed = _secondary(shown_regions, regions, total, threshold)
         changed |= _secondary(shown_organisations, organisations, total, threshold)
-        changed |= _nesting(shown_regions, regions, shown_organisations, organisations, cells, threshold)
-        changed |= _nesting(shown_organisations, organisations, shown_regions, regions, transposed, threshold)
+        changed |= _nesting(
+            shown_regions, regions, shown_organisations, organisations, home_region, threshold
+        )
+        changed |= _nesting(
+            shown_organisations, organisations, shown_regions, regions, home_organisation, threshold
+        )
     return Shown(
         total,
         {v: regions[v] for v in shown_regions},

@@ -1,16 +1,19 @@
 """Survey results that organisers read at a glance, counted in SQL, with small groups withheld.
 
-Only submitted responses count. A question's respondents are its ordinal-0 answer rows, so a
-multiple-choice question's shares are shares of respondents and may add up to more than 100%.
-Per request there are at most five queries, each one GROUP BY over the survey's answers: the group
-sizes for the threshold (disclosure.py), the counts under the filter, the free texts, and, with a
-filter, the per-question group sizes.
+Only submitted responses count (partial ones have no answer rows yet). A question's respondents are its
+ordinal-0 answer rows, so a multiple-choice question's shares are shares of respondents and may add up to
+more than 100%. A request makes a handful of queries: the group sizes behind the threshold (responses,
+GROUP BY region and organisation), the counts under the filter (answers, GROUP BY question, choice,
+score), with a filter the per-question group sizes (answers, GROUP BY question, region, organisation),
+and a short query per free-text question. Each reads one index range of `answers` in GROUP BY order,
+without a join (answers carry the respondent's region and organisation): see models.Answer.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import OrderedDict, defaultdict
 from collections.abc import Hashable
+from threading import Lock
 
 from flask_babel import gettext as _
 from sqlalchemy import and_, func, select
@@ -34,7 +37,7 @@ from services.feedback.models import (
 from services.feedback.models import SurveyResponse as Response
 
 SCORES = {QuestionKind.rating: range(1, 6), QuestionKind.nps: range(11)}
-DIMENSIONS = {"region": Response.region_code, "organisation": Response.organisation}
+ANSWER_DIMENSIONS = {"region": Answer.region_code, "organisation": Answer.organisation}
 
 
 def percent(part: int, whole: int) -> float:
@@ -74,23 +77,26 @@ def _group_cells(session: Session, survey: Survey) -> dict[tuple, int]:
     return {(region, organisation): count for region, organisation, count in rows}
 
 
-def _question_cells(session: Session, survey: Survey, question_ids: list[int]) -> dict[int, dict[tuple, int]]:
+def _question_cells(session: Session, question_ids: list[int]) -> dict[int, dict[tuple, int]]:
+    """{question id: {(region, organisation): respondents}}, the group sizes behind each question."""
     cells: dict[int, dict[tuple, int]] = defaultdict(dict)
     if not question_ids:
         return cells
     rows = session.execute(
-        select(Answer.question_id, Response.region_code, Response.organisation, func.count())
-        .join(Response, Response.id == Answer.response_id)
-        .where(_submitted(survey), Answer.ordinal == 0, Answer.question_id.in_(question_ids))
-        .group_by(Answer.question_id, Response.region_code, Response.organisation)
+        select(Answer.question_id, Answer.region_code, Answer.organisation, func.count())
+        .where(Answer.question_id.in_(question_ids), Answer.ordinal == 0)
+        .group_by(Answer.question_id, Answer.region_code, Answer.organisation)
     )
     for question_id, region, organisation, count in rows:
         cells[question_id][(region, organisation)] = count
     return cells
 
 
-def _counts(session: Session, survey: Survey, narrow: tuple[str, str] | None):
+def _counts(session: Session, question_ids: list[int], narrow: tuple[str, str] | None):
     """{question id: {(choice, score): (rows, respondents among them)}} under the filter."""
+    counts: dict[int, dict[tuple, tuple[int, int]]] = defaultdict(dict)
+    if not question_ids:
+        return counts
     statement = (
         select(
             Answer.question_id,
@@ -99,46 +105,35 @@ def _counts(session: Session, survey: Survey, narrow: tuple[str, str] | None):
             func.count(),
             func.count().filter(Answer.ordinal == 0),
         )
-        .join(Response, Response.id == Answer.response_id)
-        .where(_submitted(survey))
+        .where(Answer.question_id.in_(question_ids))
         .group_by(Answer.question_id, Answer.choice, Answer.score)
     )
     if narrow:
-        statement = statement.where(DIMENSIONS[narrow[0]] == narrow[1])
-    counts: dict[int, dict[tuple, tuple[int, int]]] = defaultdict(dict)
+        statement = statement.where(ANSWER_DIMENSIONS[narrow[0]] == narrow[1])
     for question_id, choice, score, rows, first in session.execute(statement):
         counts[question_id][(choice, score)] = (rows, first)
     return counts
 
 
-def _texts(
-    session: Session, survey: Survey, narrow, question_ids: list[int], limit: int
-) -> dict[int, list[str]]:
-    """The newest `limit` texts of each question (free texts and «другое»), under the filter."""
-    texts: dict[int, list[str]] = defaultdict(list)
-    if not question_ids or limit == 0:
-        return texts
-    ranked = (
-        select(
-            Answer.question_id,
-            Answer.text,
-            func.row_number()
-            .over(partition_by=Answer.question_id, order_by=(Response.submitted_at.desc(), Response.id))
-            .label("rank"),
+def _texts(session: Session, questions: list[Question], narrow, limit: int) -> dict[int, list[str]]:
+    """Up to `limit` texts of each question (free texts, or «другое» of a choice question), under the
+    filter. They come in the order of the random response ids: a fair sample, and no order of answering."""
+    texts: dict[int, list[str]] = {}
+    for question in questions if limit else []:
+        if question.kind in TEXT_KINDS:
+            # The whole key prefix of ix_answers_tally: its entries then come in response id order.
+            which = and_(Answer.choice.is_(None), Answer.score.is_(None), Answer.ordinal == 0)
+        else:
+            which = Answer.choice == OTHER
+        statement = (
+            select(Answer.text)
+            .where(Answer.question_id == question.id, which, Answer.text.is_not(None))
+            .order_by(Answer.response_id)
+            .limit(limit)
         )
-        .join(Response, Response.id == Answer.response_id)
-        .where(_submitted(survey), Answer.text.is_not(None), Answer.question_id.in_(question_ids))
-    )
-    if narrow:
-        ranked = ranked.where(DIMENSIONS[narrow[0]] == narrow[1])
-    ranked = ranked.subquery()
-    rows = session.execute(
-        select(ranked.c.question_id, ranked.c.text)
-        .where(ranked.c.rank <= limit)
-        .order_by(ranked.c.question_id, ranked.c.rank)
-    )
-    for question_id, text in rows:
-        texts[question_id].append(text)
+        if narrow:
+            statement = statement.where(ANSWER_DIMENSIONS[narrow[0]] == narrow[1])
+        texts[question.id] = list(session.scalars(statement))
     return texts
 
 
@@ -212,10 +207,80 @@ def _filter_choices(session: Session, survey: Survey, shown: Shown) -> schemas.F
     )
 
 
-def survey_results(session: Session, survey: Survey, query: schemas.ResultsQuery) -> schemas.SurveyResults:
+class Figures:
+    """The survey-wide parts of results, kept per process while a survey's data stays the same: the group
+    sizes behind the threshold, the counts without a filter, and which groups each question may show.
+    They are what takes long (every answer of the survey is counted); what a filter narrows to is counted
+    afresh for each request. A submitted, edited or new response, or any change to the survey, changes
+    the version and so the key."""
+
+    def __init__(self, size: int = 64):
+        self.size, self.entries, self.lock = size, OrderedDict(), Lock()
+
+    def get(self, key, compute):
+        with self.lock:
+            if key in self.entries:
+                self.entries.move_to_end(key)
+                return self.entries[key]
+        value = compute()  # outside the lock: two requests may both compute, and agree
+        with self.lock:
+            self.entries[key] = value
+            while len(self.entries) > self.size:
+                self.entries.popitem(last=False)
+        return value
+
+
+def data_version(session: Session, survey: Survey) -> tuple:
+    """What changes whenever something results depend on changes (one index range of responses)."""
+    count, last = session.execute(
+        select(func.count(), func.max(Response.updated_at)).where(_submitted(survey))
+    ).one()
+    return survey.id, survey.min_group_size, survey.updated_at, count, last
+
+
+class _Survey:
+    """Figures of one survey for one request, from the cache when its version is known."""
+
+    def __init__(self, session: Session, survey: Survey, figures: Figures | None):
+        self.session, self.survey, self.figures = session, survey, figures
+        self.version = data_version(session, survey) if figures is not None else None
+        self.ids = [q.id for q in survey.questions if q.kind is not QuestionKind.section]
+
+    def _get(self, piece: str, compute):
+        if self.figures is None:
+            return compute()
+        return self.figures.get((*self.version, piece), compute)
+
+    def group(self) -> Shown:
+        return self._get(
+            "group", lambda: shown_groups(_group_cells(self.session, self.survey), self.survey.min_group_size)
+        )
+
+    def counts(self) -> dict:
+        return self._get("counts", lambda: _counts(self.session, self.ids, None))
+
+    def shown(self) -> dict[int, Shown]:
+        """{question id: its shown groups}. A question everyone answered has the survey's own groups."""
+
+        def compute():
+            group, counts, threshold = self.group(), self.counts(), self.survey.min_group_size
+            answered = {q: sum(first for _rows, first in counts.get(q, {}).values()) for q in self.ids}
+            partial = [q for q in self.ids if answered[q] != group.total]
+            cells = _question_cells(self.session, partial)
+            shown = {q: group for q in self.ids if q not in partial}
+            shown.update({q: shown_groups(cells.get(q, {}), threshold) for q in partial})
+            return shown
+
+        return self._get("shown", compute)
+
+
+def survey_results(
+    session: Session, survey: Survey, query: schemas.ResultsQuery, figures: Figures | None = None
+) -> schemas.SurveyResults:
     narrow = _narrowed(query)
     threshold = survey.min_group_size
-    shown = shown_groups(_group_cells(session, survey), threshold)
+    data = _Survey(session, survey, figures)
+    shown = data.group()
     # The session filter narrows to this survey's own session: any other session has no responses here.
     other_session = query.session_id is not None and query.session_id != survey.session_id
     if other_session:
@@ -227,22 +292,25 @@ def survey_results(session: Session, survey: Survey, query: schemas.ResultsQuery
     group_withheld = group < threshold
 
     questions = ordered(survey.questions)
-    counts = {} if group_withheld else _counts(session, survey, narrow)
     answerable = [q for q in questions if q.kind is not QuestionKind.section]
+    if group_withheld:
+        counts = {}
+    elif narrow is None:
+        counts = data.counts()
+    else:
+        counts = _counts(session, data.ids, narrow)
     respondents = {q.id: sum(first for _rows, first in counts.get(q.id, {}).values()) for q in answerable}
     allowed: dict[int, bool] = {q.id: respondents[q.id] >= threshold for q in answerable}
     if narrow is not None and not group_withheld:
-        cells = _question_cells(session, survey, [q.id for q in answerable])
+        per_question = data.shown()
         for question in answerable:
-            allowed[question.id] = allowed[question.id] and shown_groups(
-                cells.get(question.id, {}), threshold
-            ).allows(*narrow)
+            allowed[question.id] = allowed[question.id] and per_question[question.id].allows(*narrow)
     with_texts = [
-        q.id
+        q
         for q in answerable
         if allowed[q.id] and (q.kind in TEXT_KINDS or q.allow_other or (OTHER, None) in counts.get(q.id, {}))
     ]
-    texts = _texts(session, survey, narrow, with_texts, query.texts_limit)
+    texts = _texts(session, with_texts, narrow, query.texts_limit)
     rate_base = query.population if narrow is None and query.population else None
 
     results = []
@@ -306,7 +374,9 @@ def _columns(question: Question, totals: dict[str, int]) -> list[schemas.Crossta
     return columns
 
 
-def crosstab(session: Session, survey: Survey, query: schemas.CrosstabQuery) -> schemas.Crosstab:
+def crosstab(
+    session: Session, survey: Survey, query: schemas.CrosstabQuery, figures: Figures | None = None
+) -> schemas.Crosstab:
     question = next((q for q in survey.questions if q.id == query.question_id), None)
     if question is None:
         raise not_found(_("There is no such question in this survey."))
@@ -321,16 +391,15 @@ def crosstab(session: Session, survey: Survey, query: schemas.CrosstabQuery) -> 
             ],
         )
     threshold = survey.min_group_size
-    shown = shown_groups(_question_cells(session, survey, [question.id]).get(question.id, {}), threshold)
+    shown = _Survey(session, survey, figures).shown()[question.id]
     groups = shown.regions if query.by == "region" else shown.organisations
-    dimension = DIMENSIONS[query.by]
+    dimension = ANSWER_DIMENSIONS[query.by]
 
     per_value: dict[Hashable, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     totals: dict[str, int] = defaultdict(int)
     for value, choice, score, count in session.execute(
         select(dimension, Answer.choice, Answer.score, func.count())
-        .join(Response, Response.id == Answer.response_id)
-        .where(_submitted(survey), Answer.question_id == question.id)
+        .where(Answer.question_id == question.id)
         .group_by(dimension, Answer.choice, Answer.score)
     ):
         column = choice if choice is not None else str(score)

@@ -184,3 +184,39 @@ def test_the_respondent_snapshot_is_kept_for_filters(api, survey, database_url):
             ("61", "МФЦ")
         ]
     engine.dispose()
+
+
+def test_a_draft_is_checked_again_on_submit_after_the_form_changed(api, db_backend):
+    survey = api.survey(
+        [
+            {"kind": "single", "text": "Формат", "options": [{"label": "Очно"}, {"label": "Онлайн"}]},
+            {"kind": "short_text", "text": "Уйдёт из формы"},
+            {"kind": "rating", "text": "Оценка"},
+        ]
+    )
+    single, gone, rating = (q["id"] for q in survey["questions"])
+    online = option_ids(survey["questions"][0])["Онлайн"]
+    api.answer(survey["id"], 1, {single: online, gone: "черновик", rating: 4}, submit=False)
+    api.ok("DELETE", f"/surveys/{survey['id']}/questions/{gone}", status=204)  # no submitted answers: it goes
+    api.ok(
+        "PATCH",
+        f"/surveys/{survey['id']}/questions/{single}",
+        json={
+            "options": [
+                {"id": option_ids(survey["questions"][0])["Очно"], "label": "Очно"},
+                {"label": "Заочно"},
+            ]
+        },
+    )
+    assert api.ok("GET", f"/surveys/{survey['id']}/responses/by-participant/1")["answers"] == {
+        str(single): online,
+        str(rating): 4,
+    }
+    refused = api.answer(survey["id"], 1, {}, submit=True)
+    assert refused.status_code == 422
+    assert [(e["field"], e["code"]) for e in refused.json["errors"]] == [
+        (f"answers.{single}", "unknown_option")
+    ]
+    done = api.answer(survey["id"], 1, {single: None}, submit=True)
+    assert done.status_code == 200 and done.json["answers"] == {str(rating): 4}
+    assert api.ok("GET", f"/surveys/{survey['id']}")["responses_count"] == 1

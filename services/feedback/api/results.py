@@ -3,7 +3,7 @@ comes from the domain with small groups already withheld; nothing here decides w
 
 from __future__ import annotations
 
-from flask import Blueprint
+from flask import Blueprint, current_app
 from flask import Response as FlaskResponse
 from spectree import Response
 
@@ -14,18 +14,22 @@ from services.feedback.api import spec
 bp = Blueprint("feedback_results", __name__, url_prefix="/api/v1")
 
 
+def _figures() -> results.Figures:
+    return current_app.extensions["feedback_figures"]
+
+
 @bp.get("/surveys/<int:survey_id>/results")
 @spec.validate(query=schemas.ResultsQuery, resp=Response(HTTP_200=schemas.SurveyResults, HTTP_404=None))
 def read_results(survey_id: int, query: schemas.ResultsQuery):
     session = db.session()
-    return results.survey_results(session, building.get_survey(session, survey_id), query)
+    return results.survey_results(session, building.get_survey(session, survey_id), query, _figures())
 
 
 @bp.get("/surveys/<int:survey_id>/crosstab")
 @spec.validate(query=schemas.CrosstabQuery, resp=Response(HTTP_200=schemas.Crosstab, HTTP_404=None))
 def read_crosstab(survey_id: int, query: schemas.CrosstabQuery):
     session = db.session()
-    return results.crosstab(session, building.get_survey(session, survey_id), query)
+    return results.crosstab(session, building.get_survey(session, survey_id), query, _figures())
 
 
 def _download(body: bytes, mimetype: str, name: str) -> FlaskResponse:
@@ -48,6 +52,6 @@ def export_responses(survey_id: int, fmt: str):
 def export_summary(survey_id: int, fmt: str, query: schemas.ResultsQuery):
     session = db.session()
     survey = building.get_survey(session, survey_id)
-    table = exports.summary_table(results.survey_results(session, survey, query))
+    table = exports.summary_table(results.survey_results(session, survey, query, _figures()))
     body, mimetype = exports.write(table, fmt, survey.title)
     return _download(body, mimetype, exports.filename(survey, "summary", fmt))

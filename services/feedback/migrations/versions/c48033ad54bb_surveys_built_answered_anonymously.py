@@ -9,7 +9,8 @@ dropping the tables children first, creating the new ones and writing the rows b
 - question kind "text" -> "long_text"; the question key is gone (answers are keyed by question id);
 - surveys that existed were answerable: they become "open";
 - responses of anonymous surveys keep only their day; duplicates of one participant keep the last one;
-- response ids are redrawn at random and written in random order, so nothing keeps the old sequence.
+- response ids are redrawn at random and written in random order, so nothing keeps the old sequence;
+- answers get the response's region and organisation beside them (the first schema had neither).
 
 Revision ID: c48033ad54bb
 Revises: 28afeb27a7f4
@@ -177,6 +178,7 @@ def _create_new_tables() -> dict[str, sa.Table]:
         sa.Column("organisation", sa.String(length=500), nullable=True),
         sa.Column("submitted_at", TZ, nullable=True),
         sa.Column("updated_at", TZ, nullable=False),
+        sa.Column("draft", sa.JSON(), nullable=True),
         sa.CheckConstraint(
             "NOT anonymous OR (participant_id IS NULL AND region_code IS NULL AND organisation IS NULL)",
             name=op.f("ck_responses_anonymous_has_no_identity"),
@@ -188,10 +190,17 @@ def _create_new_tables() -> dict[str, sa.Table]:
         sa.UniqueConstraint("survey_id", "participant_id", name="uq_responses_survey_participant"),
     )
     op.create_index(
-        "ix_responses_survey_organisation", "responses", ["survey_id", "organisation"], unique=False
+        "ix_responses_survey_submitted",
+        "responses",
+        ["survey_id", "submitted_at", "updated_at"],
+        unique=False,
     )
-    op.create_index("ix_responses_survey_region", "responses", ["survey_id", "region_code"], unique=False)
-    op.create_index("ix_responses_survey_submitted", "responses", ["survey_id", "submitted_at"], unique=False)
+    op.create_index(
+        "ix_responses_survey_groups",
+        "responses",
+        ["survey_id", "region_code", "organisation", "submitted_at"],
+        unique=False,
+    )
     answers = op.create_table(
         "answers",
         sa.Column("response_id", ResponseId, nullable=False),
@@ -200,6 +209,8 @@ def _create_new_tables() -> dict[str, sa.Table]:
         sa.Column("choice", sa.String(length=64), nullable=True),
         sa.Column("score", sa.Integer(), nullable=True),
         sa.Column("text", sa.Text(), nullable=True),
+        sa.Column("region_code", sa.String(length=8), nullable=True),
+        sa.Column("organisation", sa.String(length=500), nullable=True),
         sa.ForeignKeyConstraint(
             ["question_id"],
             ["questions.id"],
@@ -215,8 +226,27 @@ def _create_new_tables() -> dict[str, sa.Table]:
         sa.PrimaryKeyConstraint("response_id", "question_id", "ordinal", name=op.f("pk_answers")),
         sqlite_with_rowid=False,
     )
-    op.create_index("ix_answers_question_choice", "answers", ["question_id", "choice"], unique=False)
-    op.create_index("ix_answers_question_score", "answers", ["question_id", "score"], unique=False)
+    op.create_index(
+        "ix_answers_tally", "answers", ["question_id", "choice", "score", "ordinal"], unique=False
+    )
+    op.create_index(
+        "ix_answers_region",
+        "answers",
+        ["question_id", "region_code", "choice", "score", "ordinal"],
+        unique=False,
+    )
+    op.create_index(
+        "ix_answers_organisation",
+        "answers",
+        ["question_id", "organisation", "choice", "score", "ordinal"],
+        unique=False,
+    )
+    op.create_index(
+        "ix_answers_groups",
+        "answers",
+        ["question_id", "ordinal", "region_code", "organisation"],
+        unique=False,
+    )
     return {"surveys": surveys, "questions": questions, "responses": responses, "answers": answers}
 
 
@@ -315,6 +345,7 @@ def upgrade() -> None:
                 "organisation": None,
                 "submitted_at": moment,
                 "updated_at": moment,
+                "draft": None,
             }
         )
     random.SystemRandom().shuffle(kept)
@@ -341,6 +372,8 @@ def upgrade() -> None:
                 "choice": option_ids[(answer["question_id"], choice)] if choice else None,
                 "score": answer["score"],
                 "text": answer["text"],
+                "region_code": None,
+                "organisation": None,
             }
         )
         ordinals[key] += 1
