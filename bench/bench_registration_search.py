@@ -19,6 +19,7 @@ Latencies are what a client sees: from sending the request to having read the wh
 
     python -m bench registration_search
 """
+
 from __future__ import annotations
 
 import http.client
@@ -63,41 +64,295 @@ SERVICE_LIMIT = 20
 # waiting on the database (or, for the gateway, on the service) does not leave a CPU idle.
 GUNICORN_WORKERS = 2 * (os.cpu_count() or 1)
 GUNICORN_THREADS = 1
-POSTGRES_ADMIN_URL = os.environ.get("BENCH_POSTGRES_URL",
-                                    "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+POSTGRES_ADMIN_URL = os.environ.get(
+    "BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+)
 SERVICE_TOKEN = "bench-" + uuid.uuid4().hex
 STAFF_USERNAME, STAFF_PASSWORD = "bench-organiser", "bench organiser 42"
 ROOT = Path(__file__).resolve().parent.parent
 
 # Surnames in the masculine form; the feminine one is derived (Иванов → Иванова, Вишневский → Вишневская).
-SURNAMES = """Иванов Смирнов Кузнецов Попов Васильев Петров Соколов Михайлов Новиков Фёдоров Морозов Волков
-Алексеев Лебедев Семёнов Егоров Павлов Козлов Степанов Николаев Орлов Андреев Макаров Никитин Захаров Зайцев
-Соловьёв Борисов Яковлев Григорьев Романов Воробьёв Сергеев Кузьмин Фролов Александров Дмитриев Королёв
-Гусев Киселёв Ильин Максимов Поляков Сорокин Виноградов Ковалёв Белов Медведев Антонов Тарасов Жуков Баранов
-Филиппов Комаров Давыдов Беляев Герасимов Богданов Осипов Сидоров Матвеев Титов Марков Миронов Крылов
-Куликов Карпов Власов Мельников Денисов Гаврилов Тихонов Казаков Афанасьев Данилов Савельев Тимофеев Фомин
-Чернов Абрамов Мартынов Ефимов Федотов Щербаков Назаров Калинин Исаев Чернышёв Быков Маслов Родионов Коновалов
-Лазарев Воронин Климов Филатов Пономарёв Голубев Кудрявцев Прохоров Наумов Потапов Журавлёв Овчинников
-Трофимов Леонов Соболев Ермаков Колесников Гончаров Емельянов Никифоров Грачёв Котов Гришин Ёлкин Вишневский
-Рыбаков Шестаков Кравченко Шевченко Бондаренко Ткаченко Галиев Хабибуллин Сафин Ахметов Мамедов Алиев""".split()
-MALE_NAMES = """Александр Алексей Андрей Антон Артём Борис Вадим Валентин Василий Виктор Владимир Дмитрий Евгений
-Иван Игорь Илья Кирилл Константин Максим Михаил Никита Николай Олег Павел Пётр Роман Руслан Сергей Станислав
-Тимур Фёдор Юрий Ярослав Ринат Марат""".split()
-FEMALE_NAMES = """Александра Алина Алла Анастасия Анна Валентина Валерия Вера Виктория Галина Дарья Евгения Екатерина
-Елена Елизавета Жанна Зоя Ирина Кристина Ксения Лариса Любовь Людмила Маргарита Марина Мария Надежда Наталья
-Нина Оксана Ольга Полина Светлана Софья Татьяна Юлия Яна Гульнара Алсу""".split()
-PATRONYMIC_STEMS = """Александров Алексеев Андреев Борисов Васильев Викторов Владимиров Дмитриев Евгеньев Иванов
-Игорев Михайлов Николаев Олегов Павлов Петров Сергеев Юрьев Фёдоров Анатольев Геннадьев Валерьев""".split()
-ORGANISATIONS = ["ГАУ «МФЦ {region}»", "МКУ «Многофункциональный центр» ({region})", "Филиал МФЦ, {region}",
-                 "Администрация муниципального района ({region})", "Министерство экономического развития, {region}"]
-LATIN = str.maketrans({
-    "а": "a", "б": "b", "в": "v", "г": "g", "д": "d", "е": "e", "ё": "e", "ж": "zh", "з": "z", "и": "i",
-    "й": "y", "к": "k", "л": "l", "м": "m", "н": "n", "о": "o", "п": "p", "р": "r", "с": "s", "т": "t",
-    "у": "u", "ф": "f", "х": "kh", "ц": "ts", "ч": "ch", "ш": "sh", "щ": "sch", "ъ": "", "ы": "y", "ь": "",
-    "э": "e", "ю": "yu", "я": "ya"})
+SURNAMES = [
+    "Иванов",
+    "Смирнов",
+    "Кузнецов",
+    "Попов",
+    "Васильев",
+    "Петров",
+    "Соколов",
+    "Михайлов",
+    "Новиков",
+    "Фёдоров",
+    "Морозов",
+    "Волков",
+    "Алексеев",
+    "Лебедев",
+    "Семёнов",
+    "Егоров",
+    "Павлов",
+    "Козлов",
+    "Степанов",
+    "Николаев",
+    "Орлов",
+    "Андреев",
+    "Макаров",
+    "Никитин",
+    "Захаров",
+    "Зайцев",
+    "Соловьёв",
+    "Борисов",
+    "Яковлев",
+    "Григорьев",
+    "Романов",
+    "Воробьёв",
+    "Сергеев",
+    "Кузьмин",
+    "Фролов",
+    "Александров",
+    "Дмитриев",
+    "Королёв",
+    "Гусев",
+    "Киселёв",
+    "Ильин",
+    "Максимов",
+    "Поляков",
+    "Сорокин",
+    "Виноградов",
+    "Ковалёв",
+    "Белов",
+    "Медведев",
+    "Антонов",
+    "Тарасов",
+    "Жуков",
+    "Баранов",
+    "Филиппов",
+    "Комаров",
+    "Давыдов",
+    "Беляев",
+    "Герасимов",
+    "Богданов",
+    "Осипов",
+    "Сидоров",
+    "Матвеев",
+    "Титов",
+    "Марков",
+    "Миронов",
+    "Крылов",
+    "Куликов",
+    "Карпов",
+    "Власов",
+    "Мельников",
+    "Денисов",
+    "Гаврилов",
+    "Тихонов",
+    "Казаков",
+    "Афанасьев",
+    "Данилов",
+    "Савельев",
+    "Тимофеев",
+    "Фомин",
+    "Чернов",
+    "Абрамов",
+    "Мартынов",
+    "Ефимов",
+    "Федотов",
+    "Щербаков",
+    "Назаров",
+    "Калинин",
+    "Исаев",
+    "Чернышёв",
+    "Быков",
+    "Маслов",
+    "Родионов",
+    "Коновалов",
+    "Лазарев",
+    "Воронин",
+    "Климов",
+    "Филатов",
+    "Пономарёв",
+    "Голубев",
+    "Кудрявцев",
+    "Прохоров",
+    "Наумов",
+    "Потапов",
+    "Журавлёв",
+    "Овчинников",
+    "Трофимов",
+    "Леонов",
+    "Соболев",
+    "Ермаков",
+    "Колесников",
+    "Гончаров",
+    "Емельянов",
+    "Никифоров",
+    "Грачёв",
+    "Котов",
+    "Гришин",
+    "Ёлкин",
+    "Вишневский",
+    "Рыбаков",
+    "Шестаков",
+    "Кравченко",
+    "Шевченко",
+    "Бондаренко",
+    "Ткаченко",
+    "Галиев",
+    "Хабибуллин",
+    "Сафин",
+    "Ахметов",
+    "Мамедов",
+    "Алиев",
+]
+MALE_NAMES = [
+    "Александр",
+    "Алексей",
+    "Андрей",
+    "Антон",
+    "Артём",
+    "Борис",
+    "Вадим",
+    "Валентин",
+    "Василий",
+    "Виктор",
+    "Владимир",
+    "Дмитрий",
+    "Евгений",
+    "Иван",
+    "Игорь",
+    "Илья",
+    "Кирилл",
+    "Константин",
+    "Максим",
+    "Михаил",
+    "Никита",
+    "Николай",
+    "Олег",
+    "Павел",
+    "Пётр",
+    "Роман",
+    "Руслан",
+    "Сергей",
+    "Станислав",
+    "Тимур",
+    "Фёдор",
+    "Юрий",
+    "Ярослав",
+    "Ринат",
+    "Марат",
+]
+FEMALE_NAMES = [
+    "Александра",
+    "Алина",
+    "Алла",
+    "Анастасия",
+    "Анна",
+    "Валентина",
+    "Валерия",
+    "Вера",
+    "Виктория",
+    "Галина",
+    "Дарья",
+    "Евгения",
+    "Екатерина",
+    "Елена",
+    "Елизавета",
+    "Жанна",
+    "Зоя",
+    "Ирина",
+    "Кристина",
+    "Ксения",
+    "Лариса",
+    "Любовь",
+    "Людмила",
+    "Маргарита",
+    "Марина",
+    "Мария",
+    "Надежда",
+    "Наталья",
+    "Нина",
+    "Оксана",
+    "Ольга",
+    "Полина",
+    "Светлана",
+    "Софья",
+    "Татьяна",
+    "Юлия",
+    "Яна",
+    "Гульнара",
+    "Алсу",
+]
+PATRONYMIC_STEMS = [
+    "Александров",
+    "Алексеев",
+    "Андреев",
+    "Борисов",
+    "Васильев",
+    "Викторов",
+    "Владимиров",
+    "Дмитриев",
+    "Евгеньев",
+    "Иванов",
+    "Игорев",
+    "Михайлов",
+    "Николаев",
+    "Олегов",
+    "Павлов",
+    "Петров",
+    "Сергеев",
+    "Юрьев",
+    "Фёдоров",
+    "Анатольев",
+    "Геннадьев",
+    "Валерьев",
+]
+ORGANISATIONS = [
+    "ГАУ «МФЦ {region}»",
+    "МКУ «Многофункциональный центр» ({region})",
+    "Филиал МФЦ, {region}",
+    "Администрация муниципального района ({region})",
+    "Министерство экономического развития, {region}",
+]
+LATIN = str.maketrans(
+    {
+        "а": "a",
+        "б": "b",
+        "в": "v",
+        "г": "g",
+        "д": "d",
+        "е": "e",
+        "ё": "e",
+        "ж": "zh",
+        "з": "z",
+        "и": "i",
+        "й": "y",
+        "к": "k",
+        "л": "l",
+        "м": "m",
+        "н": "n",
+        "о": "o",
+        "п": "p",
+        "р": "r",
+        "с": "s",
+        "т": "t",
+        "у": "u",
+        "ф": "f",
+        "х": "kh",
+        "ц": "ts",
+        "ч": "ch",
+        "ш": "sh",
+        "щ": "sch",
+        "ъ": "",
+        "ы": "y",
+        "ь": "",
+        "э": "e",
+        "ю": "yu",
+        "я": "ya",
+    }
+)
 
 
 # --- data --------------------------------------------------------------------------------------
+
 
 def feminine(surname: str) -> str:
     if surname.endswith("ский"):
@@ -123,9 +378,17 @@ def people(rng: random.Random, count: int) -> list[dict]:
             code += CODE_ALPHABET[digit]
         login = f"{first_name.lower().translate(LATIN)}.{surname.lower().translate(LATIN)}{number}"
         email = f"{login}@mfc{region.code}.example.ru"
-        result.append(dict(surname=feminine(surname) if female else surname, first_name=first_name,
-                           patronymic=patronymic, email=email, region_code=region.code, code=code,
-                           organisation=rng.choice(ORGANISATIONS).format(region=region.name)))
+        result.append(
+            dict(
+                surname=feminine(surname) if female else surname,
+                first_name=first_name,
+                patronymic=patronymic,
+                email=email,
+                region_code=region.code,
+                code=code,
+                organisation=rng.choice(ORGANISATIONS).format(region=region.name),
+            )
+        )
     return result
 
 
@@ -135,18 +398,38 @@ def seed(database_url: str, rng: random.Random) -> tuple[int, list[dict]]:
     engine = create_engine(database_url)
     persons = people(rng, PARTICIPANTS)
     with engine.begin() as connection:
-        event_id = connection.execute(insert(Event).values(
-            slug="bench", title="Бенчмарк поиска", starts_on=date(2026, 10, 7), ends_on=date(2026, 10, 9),
-            organiser="", place="", programme_kind="ПК", registration_open=False,
-        ).returning(Event.id)).scalar_one()
+        event_id = connection.execute(
+            insert(Event)
+            .values(
+                slug="bench",
+                title="Бенчмарк поиска",
+                starts_on=date(2026, 10, 7),
+                ends_on=date(2026, 10, 9),
+                organiser="",
+                place="",
+                programme_kind="ПК",
+                registration_open=False,
+            )
+            .returning(Event.id)
+        ).scalar_one()
         rows = []
         for person in persons:
             participant = Participant(event_id=event_id, **person)
             refresh_search_text(participant)
-            rows.append(dict(person, event_id=event_id, token=new_personal_token(),
-                             email_key=email_key(person["email"]), phone="", position="", status="registered",
-                             search_text=participant.search_text, surname_key=participant.surname_key,
-                             name_key=participant.name_key))
+            rows.append(
+                dict(
+                    person,
+                    event_id=event_id,
+                    token=new_personal_token(),
+                    email_key=email_key(person["email"]),
+                    phone="",
+                    position="",
+                    status="registered",
+                    search_text=participant.search_text,
+                    surname_key=participant.surname_key,
+                    name_key=participant.name_key,
+                )
+            )
         connection.execute(insert(Participant), rows)
         if engine.dialect.name == "postgresql":
             connection.execute(text("ANALYZE participants"))  # as autovacuum does soon after an import
@@ -161,15 +444,16 @@ def queries(rng: random.Random, persons: list[dict], count: int) -> list[str]:
         person = rng.choice(persons)
         kind = rng.random()
         if kind < 0.7:
-            result.append(person["surname"][:rng.randint(2, 4)].lower().replace("ё", "е"))
+            result.append(person["surname"][: rng.randint(2, 4)].lower().replace("ё", "е"))
         elif kind < 0.85:
-            result.append(person["email"].split("@")[0][:rng.randint(4, 8)])
+            result.append(person["email"].split("@")[0][: rng.randint(4, 8)])
         else:
             result.append(person["code"])
     return result
 
 
 # --- processes ---------------------------------------------------------------------------------
+
 
 class Gunicorn:
     """One app under gunicorn in a subprocess, on its own port; its JSON request log goes to `log_path`."""
@@ -180,11 +464,27 @@ class Gunicorn:
         self.log_path = log_path
         self.log = open(log_path, "wb")  # noqa: SIM115 - open while the process runs; closed by stop()
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "--workers", str(GUNICORN_WORKERS),
-             "--threads", str(GUNICORN_THREADS), "--worker-class", "gthread",
-             "--bind", f"127.0.0.1:{self.port}", "--log-level", "warning", app],
-            cwd=ROOT, env={**os.environ, **env, "PYTHONPATH": str(ROOT)},
-            stdout=self.log, stderr=subprocess.STDOUT)
+            [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "--workers",
+                str(GUNICORN_WORKERS),
+                "--threads",
+                str(GUNICORN_THREADS),
+                "--worker-class",
+                "gthread",
+                "--bind",
+                f"127.0.0.1:{self.port}",
+                "--log-level",
+                "warning",
+                app,
+            ],
+            cwd=ROOT,
+            env={**os.environ, **env, "PYTHONPATH": str(ROOT)},
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+        )
         try:
             self._wait_until_healthy()
         except BaseException:
@@ -223,8 +523,11 @@ class Gunicorn:
 
 
 def start_registration(database: str, database_url: str, var_dir: Path) -> Gunicorn:
-    env = {"REGISTRATION_DATABASE_URL": database_url, "SERVICE_TOKEN": SERVICE_TOKEN,
-           "EVENTOPS_VAR_DIR": str(var_dir)}
+    env = {
+        "REGISTRATION_DATABASE_URL": database_url,
+        "SERVICE_TOKEN": SERVICE_TOKEN,
+        "EVENTOPS_VAR_DIR": str(var_dir),
+    }
     return Gunicorn("services.registration.app:create_app()", env, var_dir / f"registration-{database}.log")
 
 
@@ -234,8 +537,14 @@ def start_gateway(database: str, registration_url: str, var_dir: Path) -> Gunico
     database_url = f"sqlite:///{var_dir / f'web-{database}.db'}"
     upgrade("web", database_url)
     create_organiser(database_url)
-    env = {"WEB_DATABASE_URL": database_url, "REGISTRATION_URL": registration_url, "SERVICE_TOKEN": SERVICE_TOKEN,
-           "SECRET_KEY": uuid.uuid4().hex, "RATELIMIT_ENABLED": "false", "EVENTOPS_VAR_DIR": str(var_dir)}
+    env = {
+        "WEB_DATABASE_URL": database_url,
+        "REGISTRATION_URL": registration_url,
+        "SERVICE_TOKEN": SERVICE_TOKEN,
+        "SECRET_KEY": uuid.uuid4().hex,
+        "RATELIMIT_ENABLED": "false",
+        "EVENTOPS_VAR_DIR": str(var_dir),
+    }
     return Gunicorn("web.app:create_app()", env, var_dir / f"web-{database}.log")
 
 
@@ -245,17 +554,25 @@ def create_organiser(database_url: str) -> None:
 
     engine = create_engine(database_url)
     with Session(engine) as session:
-        session.add(StaffAccount(username=STAFF_USERNAME, full_name="Бенч Организатор", role=Role.organiser,
-                                 password_hash=hash_password(STAFF_PASSWORD)))
+        session.add(
+            StaffAccount(
+                username=STAFF_USERNAME,
+                full_name="Бенч Организатор",
+                role=Role.organiser,
+                password_hash=hash_password(STAFF_PASSWORD),
+            )
+        )
         session.commit()
     engine.dispose()
 
 
 # --- clients -----------------------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class Client:
     """One simulated person: where their searches go and the headers they send with each."""
+
     port: int
     path: Callable[[str], str]
     headers: dict[str, str]
@@ -263,22 +580,31 @@ class Client:
 
 def service_client(service: Gunicorn, event_id: int) -> Client:
     """A caller of the service API, as the gateway is: the service token, no person."""
-    return Client(service.port,
-                  lambda q: f"/api/v1/events/{event_id}/participants/search?limit={SERVICE_LIMIT}&q={quote(q)}",
-                  {"Authorization": f"Bearer {SERVICE_TOKEN}"})
+    return Client(
+        service.port,
+        lambda q: f"/api/v1/events/{event_id}/participants/search?limit={SERVICE_LIMIT}&q={quote(q)}",
+        {"Authorization": f"Bearer {SERVICE_TOKEN}"},
+    )
 
 
 def gateway_client(gateway: Gunicorn, event_id: int) -> Client:
     """An organiser logged in once (own session), typing into the participants list's active search."""
     with requests.Session() as browser:
         token = CSRF_META.search(browser.get(f"{gateway.url}/login", timeout=30).text).group(1)
-        login = browser.post(f"{gateway.url}/login", allow_redirects=False, timeout=30, data={
-            "username": STAFF_USERNAME, "password": STAFF_PASSWORD, "csrf_token": token})
+        login = browser.post(
+            f"{gateway.url}/login",
+            allow_redirects=False,
+            timeout=30,
+            data={"username": STAFF_USERNAME, "password": STAFF_PASSWORD, "csrf_token": token},
+        )
         if login.status_code != 303:
             raise RuntimeError(f"login failed: {login.status_code}")
         session_cookie = browser.cookies.get("session")
-    return Client(gateway.port, lambda q: f"/events/{event_id}/participants?q={quote(q)}",
-                  {"Cookie": f"session={session_cookie}", "HX-Request": "true"})
+    return Client(
+        gateway.port,
+        lambda q: f"/events/{event_id}/participants?q={quote(q)}",
+        {"Cookie": f"session={session_cookie}", "HX-Request": "true"},
+    )
 
 
 def check_fragment(client: Client, person: dict) -> None:
@@ -288,9 +614,15 @@ def check_fragment(client: Client, person: dict) -> None:
     response = connection.getresponse()
     body = response.read().decode()
     connection.close()
-    if response.status != 200 or person["code"] not in body or 'id="participant-' not in body or "<html" in body:
-        raise RuntimeError(f"the gateway's search fragment is not what the bench expects: {response.status}, "
-                           f"{body[:300]!r}")
+    if (
+        response.status != 200
+        or person["code"] not in body
+        or 'id="participant-' not in body
+        or "<html" in body
+    ):
+        raise RuntimeError(
+            f"the gateway's search fragment is not what the bench expects: {response.status}, {body[:300]!r}"
+        )
 
 
 @dataclass
@@ -347,7 +679,9 @@ def drive(clients: list[Client], typed: list[str], phase: str, pace_s: float) ->
         thread.join()
     load.seconds = time.perf_counter() - started
     if load.failures:
-        raise RuntimeError(f"{phase}: {len(load.failures)} searches not answered 200, e.g. {load.failures[:3]}")
+        raise RuntimeError(
+            f"{phase}: {len(load.failures)} searches not answered 200, e.g. {load.failures[:3]}"
+        )
     return load
 
 
@@ -359,22 +693,37 @@ def logged_ms(log_path: Path, phase: str) -> list[float]:
             entry = json.loads(line)
         except ValueError:
             continue  # gunicorn's own lines
-        if isinstance(entry, dict) and str(entry.get("request_id", "")).startswith(f"{phase}-") and "ms" in entry:
+        if (
+            isinstance(entry, dict)
+            and str(entry.get("request_id", "")).startswith(f"{phase}-")
+            and "ms" in entry
+        ):
             times.append(float(entry["ms"]))
     return times
 
 
 # --- the benchmark -----------------------------------------------------------------------------
 
+
 def ms(name: str, values: list[float], share: float, context: dict, **extra) -> dict:
-    return {"bench": name, "value": round(percentile(values, share), 2), "unit": "ms", **context,
-            "samples": len(values), **extra}
+    return {
+        "bench": name,
+        "value": round(percentile(values, share), 2),
+        "unit": "ms",
+        **context,
+        "samples": len(values),
+        **extra,
+    }
 
 
-def spread(name: str, values: list[float], context: dict, labels=("p50", "p95", "p99"), **extra) -> list[dict]:
+def spread(
+    name: str, values: list[float], context: dict, labels=("p50", "p95", "p99"), **extra
+) -> list[dict]:
     """Percentiles of one set of latencies, each named <name>_pNN_ms.<database>."""
-    return [ms(f"{name}_{label}_ms.{context['database']}", values, int(label[1:]) / 100, context, **extra)
-            for label in labels]
+    return [
+        ms(f"{name}_{label}_ms.{context['database']}", values, int(label[1:]) / 100, context, **extra)
+        for label in labels
+    ]
 
 
 def measure(database: str, database_url: str, var_dir: Path) -> list[dict]:
@@ -397,21 +746,48 @@ def measure(database: str, database_url: str, var_dir: Path) -> list[dict]:
     in_service = logged_ms(registration.log_path, "service")
     web_in_gateway = logged_ms(gateway.log_path, "web")
     web_in_service = logged_ms(registration.log_path, "web")
-    context = {"participants": PARTICIPANTS, "clients": CLIENTS, "pace_ms": round(PACE_S * 1000),
-               "cpus": os.cpu_count(), "workers": GUNICORN_WORKERS, "threads": GUNICORN_THREADS,
-               "database": database, "server": "gunicorn"}
+    context = {
+        "participants": PARTICIPANTS,
+        "clients": CLIENTS,
+        "pace_ms": round(PACE_S * 1000),
+        "cpus": os.cpu_count(),
+        "workers": GUNICORN_WORKERS,
+        "threads": GUNICORN_THREADS,
+        "database": database,
+        "server": "gunicorn",
+    }
     saturated_context = {**context, "pace_ms": 0}
     return [
         *spread("registration.search", paced.latencies_ms, context, limit=SERVICE_LIMIT),
-        ms(f"registration.search_service_p95_ms.{database}", in_service, 0.95, context, limit=SERVICE_LIMIT,
-           source="service request log"),
-        *spread("web.search", through_gateway.latencies_ms, context, limit=GATEWAY_LIMIT,
-                gateway_log_p95_ms=round(percentile(web_in_gateway, 0.95), 2),
-                service_log_p95_ms=round(percentile(web_in_service, 0.95), 2)),
-        *spread("registration.search_saturated", saturated.latencies_ms, saturated_context, labels=("p50", "p95"),
-                limit=SERVICE_LIMIT),
-        {"bench": f"registration.search_saturated_rps.{database}",
-         "value": round(len(saturated.latencies_ms) / saturated.seconds), "unit": "1/s", **saturated_context},
+        ms(
+            f"registration.search_service_p95_ms.{database}",
+            in_service,
+            0.95,
+            context,
+            limit=SERVICE_LIMIT,
+            source="service request log",
+        ),
+        *spread(
+            "web.search",
+            through_gateway.latencies_ms,
+            context,
+            limit=GATEWAY_LIMIT,
+            gateway_log_p95_ms=round(percentile(web_in_gateway, 0.95), 2),
+            service_log_p95_ms=round(percentile(web_in_service, 0.95), 2),
+        ),
+        *spread(
+            "registration.search_saturated",
+            saturated.latencies_ms,
+            saturated_context,
+            labels=("p50", "p95"),
+            limit=SERVICE_LIMIT,
+        ),
+        {
+            "bench": f"registration.search_saturated_rps.{database}",
+            "value": round(len(saturated.latencies_ms) / saturated.seconds),
+            "unit": "1/s",
+            **saturated_context,
+        },
     ]
 
 

@@ -1,4 +1,5 @@
 """Staff account commands: `python -m web.cli create-demo-staff`, `python -m web.cli create-staff ...`."""
+
 from __future__ import annotations
 
 import argparse
@@ -26,8 +27,14 @@ def create_staff(username: str, full_name: str, role: Role, password: str) -> bo
     with Session() as session:
         if session.scalar(select(StaffAccount).where(StaffAccount.username == username.lower())):
             return False
-        session.add(StaffAccount(username=username.lower(), full_name=full_name, role=role,
-                                 password_hash=hash_password(password)))
+        session.add(
+            StaffAccount(
+                username=username.lower(),
+                full_name=full_name,
+                role=role,
+                password_hash=hash_password(password),
+            )
+        )
         session.commit()
         return True
 

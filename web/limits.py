@@ -1,4 +1,5 @@
 """Rate limits for login and public endpoints; counters in Redis when there is one."""
+
 from __future__ import annotations
 
 from flask_limiter import Limiter

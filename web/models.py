@@ -1,4 +1,5 @@
 """The gateway's own tables: staff accounts. Business data lives in the services."""
+
 from __future__ import annotations
 
 import enum
@@ -32,6 +33,5 @@ class StaffAccount(Base):
     #: argon2id hash, parameters included
     password_hash: Mapped[str] = mapped_column(String(200))
     active: Mapped[bool] = mapped_column(default=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True),
-                                                 default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

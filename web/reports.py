@@ -50,7 +50,7 @@ def attendance(event_id: int) -> dict[str, Any]:
 
 
 def attendance_xlsx(report: dict[str, Any]) -> bytes:
-    """The attendance report as a workbook: one sheet by participant (a column per session), one by session."""
+    """The report as a workbook: a sheet by participant (a column per session), a sheet by session."""
     book = Workbook()
     people = book.active
     people.title = _("By participant")[:31]  # Excel refuses longer sheet names

@@ -1,8 +1,9 @@
 """Playwright fixtures for browser tests: one Chromium for the whole session, and logged-in pages by role.
 
-    def test_something(logged_in_page, live_system):
-        page = logged_in_page("checkin", path="/status")   # a new staff account of that role, logged in
+def test_something(logged_in_page, live_system):
+    page = logged_in_page("checkin", path="/status")   # a new staff account of that role, logged in
 """
+
 from __future__ import annotations
 
 import re
@@ -11,8 +12,15 @@ from urllib.parse import quote
 import pytest
 from playwright.sync_api import expect, sync_playwright
 
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 #: the door tablet in portrait
 TABLET = {"width": 768, "height": 1024}
 

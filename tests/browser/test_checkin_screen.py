@@ -1,11 +1,12 @@
 """The check-in screen on a 768×1024 tablet: search and tap, a scanner typing a code and Enter, every
 outcome told apart, undo, counters that follow, and a dropped connection that loses nothing."""
+
 from __future__ import annotations
 
 import pytest
 from playwright.sync_api import expect
 
-from tests.web.test_checkin_gateway import make_course
+from tests.web.support import make_course
 
 pytestmark = pytest.mark.browser
 

@@ -1,4 +1,5 @@
 """A real Chromium logs in as the demo organiser would and reads the system status page."""
+
 import pytest
 from playwright.sync_api import expect
 

@@ -1,6 +1,7 @@
 """Issue 3 in a real Chromium: an organiser on a laptop imports a messy regional spreadsheet, reads the
 report, adjusts a column, imports, fixes what the report pointed at and imports again; and a participant
 registers on a phone through the public form and lands on their personal page with its QR code."""
+
 from __future__ import annotations
 
 import re
@@ -25,25 +26,79 @@ PHONE = {"width": 390, "height": 844}
 TITLE = "Список участников семинара «Цифровые коммуникации» (Юг и Поволжье)"
 HEADER = ["Субъект РФ", "ФИО", "Должность", "Эл. почта", "Место работы", "СНИЛС"]
 ROWS = {
-    3: ["Краснодарский край", "Ёлкин Пётр Иванович", "специалист", "elkin@example.ru", "МФЦ Сочи",
-        "112-233-445 95"],                                              # clean
-    4: ["Ростовская обл.", "Иванова Анна Сергеевна", "ведущий специалист", "ivanova@example.ru",
-        "МФЦ Ростова-на-Дону", "123-456-789 64"],                       # region spelling → Ростовская область
-    5: ["г. Москва", "Смирнов Олег Петрович", "начальник отдела", "smirnov@example.ru",
-        "ГБУ МФЦ города Москвы", "234-567-890 99"],                     # clean («г. Москва» is the list's name)
-    6: ["Татарстан", "Гарипов Рустам Ильдарович", "главный специалист", "garipov@example.ru", "ГАУ МФЦ РТ",
-        "345-678-901 23"],                                              # region spelling → Республика Татарстан
-    7: ["Краснодарский край", "Кузнецова Мария Игоревна", "специалист", "kuznetsova.example.ru",
-        "МФЦ Краснодара", ""],                                          # invalid e-mail
-    8: ["Ростовская область", "Пeтров Илья Андреевич", "эксперт", "petrov@example.ru", "МФЦ Таганрога",
-        "456-789-012 38"],                                              # a Latin «e» in the surname
-    9: ["Ростовская обл.", "Иванова  Анна Сергеевна", "ведущий специалист", "IVANOVA @Example.ru",
-        "МФЦ Ростова-на-Дону", ""],                                     # row 4 again: case and a space
+    3: [
+        "Краснодарский край",
+        "Ёлкин Пётр Иванович",
+        "специалист",
+        "elkin@example.ru",
+        "МФЦ Сочи",
+        "112-233-445 95",
+    ],  # clean
+    4: [
+        "Ростовская обл.",
+        "Иванова Анна Сергеевна",
+        "ведущий специалист",
+        "ivanova@example.ru",
+        "МФЦ Ростова-на-Дону",
+        "123-456-789 64",
+    ],  # region spelling → Ростовская область
+    5: [
+        "г. Москва",
+        "Смирнов Олег Петрович",
+        "начальник отдела",
+        "smirnov@example.ru",
+        "ГБУ МФЦ города Москвы",
+        "234-567-890 99",
+    ],  # clean («г. Москва» is the list's name)
+    6: [
+        "Татарстан",
+        "Гарипов Рустам Ильдарович",
+        "главный специалист",
+        "garipov@example.ru",
+        "ГАУ МФЦ РТ",
+        "345-678-901 23",
+    ],  # region spelling → Республика Татарстан
+    7: [
+        "Краснодарский край",
+        "Кузнецова Мария Игоревна",
+        "специалист",
+        "kuznetsova.example.ru",
+        "МФЦ Краснодара",
+        "",
+    ],  # invalid e-mail
+    8: [
+        "Ростовская область",
+        "Пeтров Илья Андреевич",
+        "эксперт",
+        "petrov@example.ru",
+        "МФЦ Таганрога",
+        "456-789-012 38",
+    ],  # a Latin «e» in the surname
+    9: [
+        "Ростовская обл.",
+        "Иванова  Анна Сергеевна",
+        "ведущий специалист",
+        "IVANOVA @Example.ru",
+        "МФЦ Ростова-на-Дону",
+        "",
+    ],  # row 4 again: case and a space
     10: ["Атлантида", "Сидоров Павел Викторович", "директор", "sidorov@example.ru", "МФЦ Атлантиды", ""],
-    11: ["Московская область", "Орлова Елена Викторовна", "специалист", "orlova@example.ru", "<b>МФЦ</b>",
-         "567-890-123 43"],                                             # markup in a cell
-    12: ["Республика Татарстан", "Волков Денис Олегович", "консультант", "volkov@example.ru", "МФЦ Казани",
-         "678-901-234 00"],                                             # wrong СНИЛС check number (38)
+    11: [
+        "Московская область",
+        "Орлова Елена Викторовна",
+        "специалист",
+        "orlova@example.ru",
+        "<b>МФЦ</b>",
+        "567-890-123 43",
+    ],  # markup in a cell
+    12: [
+        "Республика Татарстан",
+        "Волков Денис Олегович",
+        "консультант",
+        "volkov@example.ru",
+        "МФЦ Казани",
+        "678-901-234 00",
+    ],  # wrong СНИЛС check number (38)
 }
 # What the organiser corrects after reading the report.
 FIXES = {7: {3: "kuznetsova@example.ru"}, 10: {0: "Ростовская область"}, 12: {5: "678-901-234 38"}}
@@ -77,10 +132,19 @@ def api() -> requests.Session:
 
 def create_event(system, **fields) -> dict:
     today = date.today()
-    response = api().post(f"{system.urls['registration']}/api/v1/events", json={
-        "slug": "flows-" + uuid.uuid4().hex[:8], "title": "Цифровые коммуникации и диалог с гражданами",
-        "organiser": "ЮРИУ РАНХиГС", "place": "Сочи", "starts_on": today.isoformat(),
-        "ends_on": (today + timedelta(days=2)).isoformat(), **fields}, timeout=10)
+    response = api().post(
+        f"{system.urls['registration']}/api/v1/events",
+        json={
+            "slug": "flows-" + uuid.uuid4().hex[:8],
+            "title": "Цифровые коммуникации и диалог с гражданами",
+            "organiser": "ЮРИУ РАНХиГС",
+            "place": "Сочи",
+            "starts_on": today.isoformat(),
+            "ends_on": (today + timedelta(days=2)).isoformat(),
+            **fields,
+        },
+        timeout=10,
+    )
     assert response.status_code == 201, response.text
     return response.json()
 
@@ -102,8 +166,13 @@ def upload(page: Page, path: Path) -> None:
 
 
 def expect_counts(page: Page, **counts: int) -> None:
-    labels = {"total": "Строк", "ok": "Без замечаний", "warning": "Будут исправлены", "error": "С ошибками",
-              "duplicate": "Уже зарегистрированы или повторяются"}
+    labels = {
+        "total": "Строк",
+        "ok": "Без замечаний",
+        "warning": "Будут исправлены",
+        "error": "С ошибками",
+        "duplicate": "Уже зарегистрированы или повторяются",
+    }
     items = page.locator("#import-form .import-counts li")
     for name, value in counts.items():
         expect(items.filter(has_text=labels[name])).to_have_text(f"{labels[name]}: {value}")
@@ -121,13 +190,18 @@ def expect_done(page: Page, filename: str, created: int, skipped: int, left_out:
     expect(page.get_by_role("heading", name="Импорт завершён")).to_be_visible()
     expect(page.get_by_role("status")).to_have_text(f"Файл «{filename}» импортирован.")
     items = page.locator(".import-counts li")
-    for label, value in (("Добавлено участников", created), ("Пропущено: уже зарегистрированы или повторяются",
-                         skipped), ("Не отмечены вами", left_out), ("Не импортировано из-за ошибок", errors)):
+    for label, value in (
+        ("Добавлено участников", created),
+        ("Пропущено: уже зарегистрированы или повторяются", skipped),
+        ("Не отмечены вами", left_out),
+        ("Не импортировано из-за ошибок", errors),
+    ):
         expect(items.filter(has_text=label)).to_have_text(f"{label}: {value}")
 
 
 def test_organiser_imports_a_messy_regional_spreadsheet_and_fixes_what_the_report_points_at(
-        logged_in_page, live_system, tmp_path):
+    logged_in_page, live_system, tmp_path
+):
     event = create_event(live_system)
     messy = write_xlsx(tmp_path / "участники-юг.xlsx", ROWS)
     page = logged_in_page("organiser", viewport=LAPTOP, path=f"/events/{event['id']}", touch=False)
@@ -135,30 +209,62 @@ def test_organiser_imports_a_messy_regional_spreadsheet_and_fixes_what_the_repor
 
     # 1. Upload: the preview guesses every column from the Russian headers, the full name included.
     upload(page, messy)
-    guessed = {"Субъект РФ": "region", "ФИО": "full_name", "Должность": "position", "Эл. почта": "email",
-               "Место работы": "organisation", "СНИЛС": "snils"}
+    guessed = {
+        "Субъект РФ": "region",
+        "ФИО": "full_name",
+        "Должность": "position",
+        "Эл. почта": "email",
+        "Место работы": "organisation",
+        "СНИЛС": "snils",
+    }
     for header, field in guessed.items():
         expect(page.get_by_label(header, exact=True)).to_have_value(field)
-    expect(page.get_by_label("ФИО", exact=True).locator("option:checked")).to_have_text("ФИО (фамилия, имя, отчество)")
+    expect(page.get_by_label("ФИО", exact=True).locator("option:checked")).to_have_text(
+        "ФИО (фамилия, имя, отчество)"
+    )
     # The sample shows cells as text: the markup is not rendered.
     expect(page.locator("table.sample td", has_text="<b>МФЦ</b>")).to_have_count(1)
     expect(page.locator("table.sample b")).to_have_count(0)
 
     # 2. The report names each bad row by its spreadsheet number, with the column and what to do, in Russian.
     expect_counts(page, total=10, ok=3, warning=3, error=3, duplicate=1)
-    expect_report_row(page, 4, "будет исправлена", "Регион «Ростовская обл.» распознан как «Ростовская область».")
+    expect_report_row(
+        page, 4, "будет исправлена", "Регион «Ростовская обл.» распознан как «Ростовская область»."
+    )
     expect_report_row(page, 6, "будет исправлена", "Регион «Татарстан» распознан как «Республика Татарстан».")
-    expect_report_row(page, 7, "ошибка", "Эл. почта: «kuznetsova.example.ru» — неверный адрес e-mail. Проверьте, "
-                      "что в нём один знак @ и домен, например ivanova@mail.ru.")
+    expect_report_row(
+        page,
+        7,
+        "ошибка",
+        "Эл. почта: «kuznetsova.example.ru» — неверный адрес e-mail. Проверьте, "
+        "что в нём один знак @ и домен, например ivanova@mail.ru.",
+    )
     expect(page.locator("#row-7")).to_contain_text("нет: исправьте файл")
-    expect_report_row(page, 8, "будет исправлена",
-                      "ФИО: В «Пeтров» латинские буквы, похожие на русские; будет импортировано как «Петров».")
-    expect_report_row(page, 9, "пропускается",
-                      "Эл. почта: Этот же человек с тем же e-mail уже есть в строке 4 — эта строка будет пропущена.")
-    expect_report_row(page, 10, "ошибка", "Субъект РФ: Региона «Атлантида» нет в списке субъектов РФ. "
-                      "Напишите полное название, например «Ростовская область».")
-    expect_report_row(page, 12, "ошибка",
-                      "СНИЛС: Не сходится контрольное число СНИЛС 678-901-234 00. Сверьте номер с документом.")
+    expect_report_row(
+        page,
+        8,
+        "будет исправлена",
+        "ФИО: В «Пeтров» латинские буквы, похожие на русские; будет импортировано как «Петров».",
+    )
+    expect_report_row(
+        page,
+        9,
+        "пропускается",
+        "Эл. почта: Этот же человек с тем же e-mail уже есть в строке 4 — эта строка будет пропущена.",
+    )
+    expect_report_row(
+        page,
+        10,
+        "ошибка",
+        "Субъект РФ: Региона «Атлантида» нет в списке субъектов РФ. "
+        "Напишите полное название, например «Ростовская область».",
+    )
+    expect_report_row(
+        page,
+        12,
+        "ошибка",
+        "СНИЛС: Не сходится контрольное число СНИЛС 678-901-234 00. Сверьте номер с документом.",
+    )
     for clean in (3, 5, 11):
         expect(page.locator(f"#row-{clean}")).to_have_count(0)
     expect(page.locator("#import-form")).to_contain_text("можно импортировать 6 строк")
@@ -181,11 +287,13 @@ def test_organiser_imports_a_messy_regional_spreadsheet_and_fixes_what_the_repor
     page.get_by_role("button", name="Импортировать", exact=True).click()
     expect_done(page, messy.name, created=7, skipped=1, left_out=0, errors=2)
     people = participants_by_email(live_system, event["id"])
-    assert sorted(people) == sorted(f"{name}@example.ru" for name in
-                                    ("elkin", "ivanova", "smirnov", "garipov", "petrov", "orlova", "volkov"))
-    assert people["petrov@example.ru"]["surname"] == "Петров"                    # Cyrillic now
+    assert sorted(people) == sorted(
+        f"{name}@example.ru"
+        for name in ("elkin", "ivanova", "smirnov", "garipov", "petrov", "orlova", "volkov")
+    )
+    assert people["petrov@example.ru"]["surname"] == "Петров"  # Cyrillic now
     assert people["ivanova@example.ru"]["region_code"] == "61"
-    assert all(person["snils"] is None for person in people.values())           # the column was left out
+    assert all(person["snils"] is None for person in people.values())  # the column was left out
 
     # 5. The participants list: names, region names, and the markup shown as text.
     page.locator(".card").get_by_role("link", name="Участники").click()
@@ -194,10 +302,13 @@ def test_organiser_imports_a_messy_regional_spreadsheet_and_fixes_what_the_repor
     expect(results.get_by_role("status")).to_have_text("7 участников")
     elkin = results.locator("tr", has_text="Ёлкин Пётр Иванович")
     expect(elkin).to_contain_text("Краснодарский край")
-    for name, region in (("Иванова Анна Сергеевна", "Ростовская область"), ("Смирнов Олег Петрович", "г. Москва"),
-                         ("Гарипов Рустам Ильдарович", "Республика Татарстан"),
-                         ("Петров Илья Андреевич", "Ростовская область"),
-                         ("Орлова Елена Викторовна", "Московская область")):
+    for name, region in (
+        ("Иванова Анна Сергеевна", "Ростовская область"),
+        ("Смирнов Олег Петрович", "г. Москва"),
+        ("Гарипов Рустам Ильдарович", "Республика Татарстан"),
+        ("Петров Илья Андреевич", "Ростовская область"),
+        ("Орлова Елена Викторовна", "Московская область"),
+    ):
         expect(results.locator("tr", has_text=name)).to_contain_text(region)
     orlova = results.locator("tr", has_text="Орлова Елена")
     expect(orlova.locator("small")).to_contain_text("<b>МФЦ</b>")
@@ -211,8 +322,13 @@ def test_organiser_imports_a_messy_regional_spreadsheet_and_fixes_what_the_repor
     upload(page, fixed)
     expect(page.get_by_label("СНИЛС", exact=True)).to_have_value("snils")
     expect_counts(page, total=10, ok=2, warning=0, error=0, duplicate=8)
-    expect_report_row(page, 3, "пропускается", "Эл. почта: Участник с e-mail elkin@example.ru уже "
-                      "зарегистрирован на это мероприятие — строка будет пропущена.")
+    expect_report_row(
+        page,
+        3,
+        "пропускается",
+        "Эл. почта: Участник с e-mail elkin@example.ru уже "
+        "зарегистрирован на это мероприятие — строка будет пропущена.",
+    )
     expect_report_row(page, 12, "пропускается", "Участник с e-mail volkov@example.ru уже зарегистрирован")
     for corrected in (7, 10):
         expect(page.locator(f"#row-{corrected}")).to_have_count(0)
@@ -232,8 +348,11 @@ def test_organiser_imports_a_messy_regional_spreadsheet_and_fixes_what_the_repor
 
 def test_a_participant_registers_on_a_phone_and_sees_the_personal_page(browser, live_system):
     event = create_event(live_system, title="Школа экспертов МФЦ")
-    opened = api().patch(f"{live_system.urls['registration']}/api/v1/events/{event['id']}",
-                         json={"registration_open": True}, timeout=10)
+    opened = api().patch(
+        f"{live_system.urls['registration']}/api/v1/events/{event['id']}",
+        json={"registration_open": True},
+        timeout=10,
+    )
     assert opened.status_code == 200 and opened.json()["registration_open"] is True, opened.text
 
     context = browser.new_context(viewport=PHONE, has_touch=True, is_mobile=True, locale="ru-RU")
@@ -265,7 +384,9 @@ def test_a_participant_registers_on_a_phone_and_sees_the_personal_page(browser, 
         box = qr.bounding_box()
         assert box["width"] >= 120 and box["height"] >= 120, box
         assert box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"], box
-        assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"], "the page scrolls sideways"
+        assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"], (
+            "the page scrolls sideways"
+        )
         expect(page.locator(".link a")).to_have_text(page.url)
     finally:
         context.close()

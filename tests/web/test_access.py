@@ -7,13 +7,19 @@ is asked (403). The expected roles are written out here, not read from web.auth,
 
 from __future__ import annotations
 
-import shutil
-import time
-
 import pytest
 
-from tests.conftest import make_settings
-from tests.web.support import csrf_token
+from tests.web.support import (
+    add_participant,
+    api,
+    as_role,
+    csrf_token,
+    logged_in_session,
+    make_course,
+    make_event,
+    open_page,
+    staff_session,
+)
 from web.models import Role
 
 ORGANISERS = {"organiser", "admin"}
@@ -73,48 +79,6 @@ PAGES = [
 PUBLIC_RULES = {"/login", "/logout", "/language", "/events/<int:event_id>/register", "/healthz"}
 PUBLIC_PREFIXES = ("/p/", "/s/", "/verify", "/static/")
 
-#: where no service answers (the discard port): allowed pages end in a clear 503
-NOWHERE = "http://127.0.0.1:9"
-
-
-@pytest.fixture
-def gateway(sqlite_template, tmp_path):
-    from web.app import create_app
-
-    path = tmp_path / "web.db"
-    shutil.copy(sqlite_template, path)
-    settings = make_settings("web", f"sqlite:///{path}", tmp_path / "storage", redis_url=None)
-    app = create_app(
-        settings, service_urls=dict.fromkeys(("registration", "certificates", "feedback"), NOWHERE)
-    )
-    from web.limits import limiter
-
-    with app.app_context():
-        limiter.reset()
-    return app
-
-
-def as_role(app, role: str | None):
-    browser = app.test_client()
-    token = csrf_token(browser.get("/login").get_data(as_text=True))
-    if role is not None:
-        with browser.session_transaction() as session:
-            # What a login leaves in the session; "checked" now, so the database is not asked again.
-            session["staff"] = {
-                "id": 1,
-                "username": f"{role}-1",
-                "full_name": "Тест",
-                "role": role,
-                "checked": time.time(),
-            }
-    return browser, token
-
-
-def open_page(browser, token: str, method: str, path: str):
-    if method == "GET":
-        return browser.get(path)
-    return browser.post(path, data={"csrf_token": token}, headers={"X-CSRFToken": token})
-
 
 @pytest.mark.parametrize("role", ROLES)
 @pytest.mark.parametrize(("method", "path", "allowed"), PAGES, ids=[f"{m} {p}" for m, p, _ in PAGES])
@@ -152,3 +116,93 @@ def test_every_page_declares_who_may_open_it(gateway):
             continue
         policy = getattr(gateway.view_functions[rule.endpoint], "policy", None)
         assert policy in policies, f"{rule.rule} ({rule.endpoint}) names no policy of web.auth"
+
+
+# --- with the real services: nothing of an organiser page reaches check-in staff -----------------
+
+
+def test_checkin_staff_get_403_on_every_organiser_page(live_system, staff_factory, db_backend):
+    web = live_system.web_url
+    event_id = make_event(live_system)
+    pid = add_participant(live_system, event_id, "Ёлкин", "elkin@example.ru")["id"]
+    sid = api(
+        live_system,
+        "POST",
+        f"/api/v1/events/{event_id}/sessions",
+        json={
+            "day": "2026-10-07",
+            "starts_at": "10:00",
+            "ends_at": "11:00",
+            "title": "Лекция",
+            "kind": "lecture",
+        },
+    )["id"]
+    browser = staff_session(live_system, staff_factory, role="checkin")
+    event_page = browser.get(f"{web}/events/{event_id}")
+    assert event_page.status_code == 200
+    assert "Изменить мероприятие" not in event_page.text and "Добавить занятие" not in event_page.text
+    token = csrf_token(event_page.text)
+
+    pages = [
+        "/events/new",
+        f"/events/{event_id}/edit",
+        f"/events/{event_id}/sessions/{sid}/edit",
+        f"/events/{event_id}/participants",
+        f"/events/{event_id}/participants?q=елк",
+        f"/events/{event_id}/participants/new",
+        f"/events/{event_id}/participants/{pid}/edit",
+        f"/events/{event_id}/participants/export?format=xlsx",
+        f"/events/{event_id}/participants/export?format=csv",
+        f"/events/{event_id}/badges.pdf",
+    ]
+    for page in pages:
+        response = browser.get(web + page, allow_redirects=False)
+        assert response.status_code == 403, page
+        assert "Ёлкин" not in response.text
+    actions = [
+        "/events/new",
+        f"/events/{event_id}/edit",
+        f"/events/{event_id}/registration-open",
+        f"/events/{event_id}/sessions",
+        f"/events/{event_id}/sessions/{sid}/edit",
+        f"/events/{event_id}/sessions/{sid}/delete",
+        f"/events/{event_id}/participants/new",
+        f"/events/{event_id}/participants/{pid}/edit",
+        f"/events/{event_id}/participants/{pid}/cancel",
+        f"/events/{event_id}/participants/{pid}/restore",
+    ]
+    for action in actions:
+        response = browser.post(
+            web + action, data={"csrf_token": token, "open": "1", "title": "x"}, allow_redirects=False
+        )
+        assert response.status_code == 403, action
+    assert len(api(live_system, "GET", f"/api/v1/events/{event_id}/sessions")["items"]) == 1
+    assert api(live_system, "GET", f"/api/v1/events/{event_id}")["registration_open"] is False
+
+
+def test_checkin_staff_cannot_reach_organiser_pages(live_system, staff_factory, db_backend):
+    course = make_course(live_system)
+    username, password = staff_factory("checkin")
+    http = logged_in_session(live_system.web_url, username, password)
+    token = csrf_token(http.get(f"{live_system.web_url}/checkin").text)
+    base = f"{live_system.web_url}/events/{course.id}"
+    for path in (
+        "/attendance",
+        "/attendance.xlsx",
+        "/participants",
+        "/participants/new",
+        "/edit",
+        "/participants/export",
+    ):
+        assert http.get(base + path, allow_redirects=False).status_code == 403, path
+    bulk = http.post(
+        base + "/attendance/bulk",
+        data={
+            "csrf_token": token,
+            "target": f"day:{course.day}",
+            "participant_ids": [course.people["elkin"]["id"]],
+        },
+    )
+    assert bulk.status_code == 403
+    assert http.get(f"{live_system.web_url}/checkin").status_code == 200
+    assert http.get(f"{live_system.web_url}/checkin?event_id={course.id}").status_code == 200

@@ -1,4 +1,5 @@
 """The gateway: login, roles, CSRF, language, error pages and the health page."""
+
 import pytest
 import requests
 
@@ -8,8 +9,11 @@ from tests.web.support import csrf_token, logged_in_session
 def login(web_url, username, password, session=None):
     session = session or requests.Session()
     token = csrf_token(session.get(f"{web_url}/login").text)
-    return session, session.post(f"{web_url}/login", data={"username": username, "password": password,
-                                                            "csrf_token": token}, allow_redirects=False)
+    return session, session.post(
+        f"{web_url}/login",
+        data={"username": username, "password": password, "csrf_token": token},
+        allow_redirects=False,
+    )
 
 
 def test_login_page_is_russian_by_default_even_for_an_english_browser(live_system):
@@ -67,9 +71,11 @@ def test_login_does_not_redirect_off_site(live_system, staff_factory):
     username, password = staff_factory("organiser")
     session = requests.Session()
     token = csrf_token(session.get(f"{live_system.web_url}/login").text)
-    response = session.post(f"{live_system.web_url}/login?next=//evil.example/x",
-                            data={"username": username, "password": password, "csrf_token": token},
-                            allow_redirects=False)
+    response = session.post(
+        f"{live_system.web_url}/login?next=//evil.example/x",
+        data={"username": username, "password": password, "csrf_token": token},
+        allow_redirects=False,
+    )
     assert response.headers["Location"] == "/"
 
 
@@ -106,8 +112,11 @@ def test_a_service_that_is_down_gives_a_clear_russian_page_not_a_trace(live_syst
 def test_event_page_opens_when_feedback_is_down(live_system, staff_factory):
     from tests.conftest import auth_headers
 
-    event = requests.post(f"{live_system.urls['registration']}/api/v1/events", headers=auth_headers(), json={
-        "slug": "e1", "title": "Курс", "starts_on": "2026-10-07", "ends_on": "2026-10-09"}).json()
+    event = requests.post(
+        f"{live_system.urls['registration']}/api/v1/events",
+        headers=auth_headers(),
+        json={"slug": "e1", "title": "Курс", "starts_on": "2026-10-07", "ends_on": "2026-10-09"},
+    ).json()
     username, password = staff_factory("organiser")
     session = logged_in_session(live_system.web_url, username, password)
     live_system.stop("feedback")
@@ -127,3 +136,15 @@ def test_check_in_staff_start_on_the_check_in_screen(live_system, staff_factory)
     username, password = staff_factory("checkin")
     _, response = login(live_system.web_url, username, password)
     assert response.status_code == 303 and response.headers["Location"] == "/checkin"
+
+
+def test_the_gateway_reads_no_environment_variable_itself():
+    """Every setting comes from eventops.config.Settings (and the README's table lists it)."""
+    from pathlib import Path
+
+    import web
+
+    sources = {path: path.read_text(encoding="utf-8") for path in Path(web.__file__).parent.rglob("*.py")}
+    assert len(sources) > 10
+    readers = [str(path) for path, text in sources.items() if "os.environ" in text or "getenv" in text]
+    assert readers == []

@@ -1,24 +1,35 @@
 """Public pages of the gateway: registration for an event and the participant's personal page."""
+
 from __future__ import annotations
 
 import re
 
 import requests
 
-from tests.web.support import csrf_token
-from tests.web.test_registration_pages import add_participant, api, make_event
+from tests.web.support import add_participant, api, csrf_token, make_event
 
-PERSON = {"surname": "Ёлкина", "first_name": "Анна", "patronymic": "Сергеевна", "email": "anna@example.ru",
-          "phone": "+7 900 000-00-00", "region_code": "", "organisation": "МФЦ Сочи", "position": "специалист",
-          "consent": "y"}
+PERSON = {
+    "surname": "Ёлкина",
+    "first_name": "Анна",
+    "patronymic": "Сергеевна",
+    "email": "anna@example.ru",
+    "phone": "+7 900 000-00-00",
+    "region_code": "",
+    "organisation": "МФЦ Сочи",
+    "position": "специалист",
+    "consent": "y",
+}
 
 
 def register(web_url: str, event_id: int, data: dict, browser: requests.Session | None = None):
     browser = browser or requests.Session()
     page = browser.get(f"{web_url}/events/{event_id}/register")
     assert page.status_code == 200
-    return browser.post(f"{web_url}/events/{event_id}/register",
-                        data={**data, "csrf_token": csrf_token(page.text)}, allow_redirects=False)
+    return browser.post(
+        f"{web_url}/events/{event_id}/register",
+        data={**data, "csrf_token": csrf_token(page.text)},
+        allow_redirects=False,
+    )
 
 
 def test_public_registration_when_open(live_system, db_backend):
@@ -38,7 +49,8 @@ def test_public_registration_when_open(live_system, db_backend):
 
     participants = api(live_system, "GET", f"/api/v1/events/{event_id}/participants")["items"]
     assert [(p["full_name"], p["organisation"]) for p in participants] == [
-        ("Ёлкина Анна Сергеевна", "МФЦ Сочи")]
+        ("Ёлкина Анна Сергеевна", "МФЦ Сочи")
+    ]
 
 
 def test_public_registration_needs_consent_and_a_valid_email(live_system):
@@ -68,7 +80,7 @@ def test_public_registration_when_closed(live_system, db_backend):
     page = requests.get(f"{web}/events/{event_id}/register")
     assert page.status_code == 200
     assert "Регистрация на это мероприятие сейчас закрыта" in page.text
-    assert "<form method=\"post\" novalidate>" not in page.text
+    assert '<form method="post" novalidate>' not in page.text
 
     # Closed between opening the form and sending it: the service refuses, the person gets the polite page.
     api(live_system, "PATCH", f"/api/v1/events/{event_id}", json={"registration_open": True})
@@ -87,17 +99,32 @@ def test_public_registration_is_rate_limited(live_system):
     event_id = make_event(live_system, registration_open=True)
     browser = requests.Session()
     token = csrf_token(browser.get(f"{web}/events/{event_id}/register").text)
-    statuses = [browser.post(f"{web}/events/{event_id}/register",
-                             data={**PERSON, "consent": "", "csrf_token": token}).status_code for _ in range(11)]
+    statuses = [
+        browser.post(
+            f"{web}/events/{event_id}/register", data={**PERSON, "consent": "", "csrf_token": token}
+        ).status_code
+        for _ in range(11)
+    ]
     assert statuses[:10] == [422] * 10 and statuses[10] == 429, statuses
 
 
 def test_personal_page_shows_only_its_own_participant(live_system, db_backend):
     web = live_system.web_url
     event_id = make_event(live_system)
-    api(live_system, "POST", f"/api/v1/events/{event_id}/sessions", json={
-        "day": "2026-10-08", "starts_at": "10:00", "ends_at": "11:30", "title": "Госпаблики",
-        "kind": "lecture", "speakers": "Иванова А. А.", "academic_hours": 2})
+    api(
+        live_system,
+        "POST",
+        f"/api/v1/events/{event_id}/sessions",
+        json={
+            "day": "2026-10-08",
+            "starts_at": "10:00",
+            "ends_at": "11:30",
+            "title": "Госпаблики",
+            "kind": "lecture",
+            "speakers": "Иванова А. А.",
+            "academic_hours": 2,
+        },
+    )
     first = add_participant(live_system, event_id, "Ёлкин", "elkin@example.ru")
     second = add_participant(live_system, event_id, "Смирнова", "smirnova@example.ru")
 

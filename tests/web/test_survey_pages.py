@@ -12,9 +12,8 @@ import pytest
 import requests
 from openpyxl import load_workbook
 
-from tests.conftest import auth_headers, make_settings
-from tests.web.support import csrf_token, logged_in_session
-from tests.web.test_access import as_role, open_page
+from tests.conftest import auth_headers
+from tests.web.support import as_role, csrf_token, logged_in_session, open_page
 
 EVENT = {
     "slug": "mfc-surveys",
@@ -778,26 +777,6 @@ ORGANISER_PAGES = [
     ("GET", "/surveys/1/summary.xlsx"),
     ("GET", "/surveys/1/summary.csv"),
 ]
-
-
-@pytest.fixture
-def gateway(sqlite_template, tmp_path):
-    """The gateway alone, its services unreachable: the policy answers before any service is asked."""
-    import shutil
-
-    from web.app import create_app
-    from web.limits import limiter
-
-    path = tmp_path / "web.db"
-    shutil.copy(sqlite_template, path)
-    settings = make_settings("web", f"sqlite:///{path}", tmp_path / "storage", redis_url=None)
-    app = create_app(
-        settings,
-        service_urls=dict.fromkeys(("registration", "certificates", "feedback"), "http://127.0.0.1:9"),
-    )
-    with app.app_context():
-        limiter.reset()
-    return app
 
 
 @pytest.mark.parametrize(("method", "path"), ORGANISER_PAGES, ids=[f"{m} {p}" for m, p in ORGANISER_PAGES])

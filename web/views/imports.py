@@ -24,6 +24,9 @@ FORM_OVERHEAD_BYTES = 64 * 1024
 #: report rows shown on the page; the rest are counted (and imported by default if they have no errors)
 SHOWN_PROBLEM_ROWS = 500
 
+#: the value of «do not import» in a column's select
+DO_NOT_IMPORT = "-"
+#: what each field registration offers for a column is called on the page
 FIELD_LABELS = {
     "surname": _l("Surname"),
     "first_name": _l("First name"),
@@ -58,11 +61,12 @@ def _exempt_upload_from_automatic_csrf(state) -> None:
 
 
 def _mapping_from_form() -> dict[int, str] | None:
-    """The mapping chosen on the page (column → field, unmapped columns left out), or None: guess it."""
+    """The mapping chosen on the page (column → field, «do not import» columns left out), or None: guess it.
+    Which fields exist is registration's to say (it offers them, and refuses any other)."""
     chosen = {int(key[4:]): value for key, value in request.form.items() if re.fullmatch(r"map-\d{1,4}", key)}
     if not chosen:
         return None
-    return {column: field for column, field in chosen.items() if field in FIELD_LABELS}
+    return {column: field for column, field in chosen.items() if field and field != DO_NOT_IMPORT}
 
 
 # --- pages -------------------------------------------------------------------------------------------

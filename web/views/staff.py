@@ -1,4 +1,5 @@
 """Staff accounts, managed by administrators: who may log in, in which role."""
+
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, g, redirect, render_template, url_for
@@ -22,17 +23,27 @@ MIN_PASSWORD_LENGTH = 10
 
 
 class StaffForm(FlaskForm):
-    username = StringField(_l("Username"), validators=[
-        DataRequired(), Length(min=3, max=64),
-        Regexp(r"^[A-Za-z0-9._-]+$", message=_l("Latin letters, digits, dots, hyphens and underscores only."))])
+    username = StringField(
+        _l("Username"),
+        validators=[
+            DataRequired(),
+            Length(min=3, max=64),
+            Regexp(
+                r"^[A-Za-z0-9._-]+$", message=_l("Latin letters, digits, dots, hyphens and underscores only.")
+            ),
+        ],
+    )
     full_name = StringField(_l("Full name"), validators=[DataRequired(), Length(max=200)])
     role = SelectField(_l("Role"), choices=[SelectChoice(r.value) for r in Role])
-    password = PasswordField(_l("Password"), validators=[DataRequired(), Length(min=MIN_PASSWORD_LENGTH, max=200)])
+    password = PasswordField(
+        _l("Password"), validators=[DataRequired(), Length(min=MIN_PASSWORD_LENGTH, max=200)]
+    )
 
 
 class PasswordForm(FlaskForm):
-    password = PasswordField(_l("New password"),
-                             validators=[DataRequired(), Length(min=MIN_PASSWORD_LENGTH, max=200)])
+    password = PasswordField(
+        _l("New password"), validators=[DataRequired(), Length(min=MIN_PASSWORD_LENGTH, max=200)]
+    )
 
 
 def _account(account_id: int) -> StaffAccount:
@@ -54,8 +65,12 @@ def index():
     form = _form_with_role_labels()
     status = 200
     if form.validate_on_submit():
-        account = StaffAccount(username=form.username.data.strip().lower(), full_name=form.full_name.data.strip(),
-                               role=Role(form.role.data), password_hash=hash_password(form.password.data))
+        account = StaffAccount(
+            username=form.username.data.strip().lower(),
+            full_name=form.full_name.data.strip(),
+            role=Role(form.role.data),
+            password_hash=hash_password(form.password.data),
+        )
         db.session().add(account)
         try:
             db.session().commit()
@@ -68,7 +83,9 @@ def index():
             return redirect(url_for("staff.index"), 303)
     elif form.is_submitted():
         status = 422
-    accounts = db.session().scalars(select(StaffAccount).order_by(StaffAccount.role, StaffAccount.username)).all()
+    accounts = (
+        db.session().scalars(select(StaffAccount).order_by(StaffAccount.role, StaffAccount.username)).all()
+    )
     return render_template("staff/index.html", accounts=accounts, form=form), status
 
 
@@ -81,8 +98,11 @@ def toggle_active(account_id: int):
     else:
         account.active = not account.active
         db.session().commit()
-        flash(_("Account %(username)s is active again.", username=account.username) if account.active
-              else _("Account %(username)s is deactivated; it can no longer log in.", username=account.username))
+        flash(
+            _("Account %(username)s is active again.", username=account.username)
+            if account.active
+            else _("Account %(username)s is deactivated; it can no longer log in.", username=account.username)
+        )
     return redirect(url_for("staff.index"), 303)
 
 
@@ -96,4 +116,6 @@ def set_password(account_id: int):
         db.session().commit()
         flash(_("New password set for %(username)s.", username=account.username))
         return redirect(url_for("staff.index"), 303)
-    return render_template("staff/password.html", account=account, form=form), 422 if form.is_submitted() else 200
+    return render_template(
+        "staff/password.html", account=account, form=form
+    ), 422 if form.is_submitted() else 200

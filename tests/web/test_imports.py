@@ -1,4 +1,5 @@
 """The organisers' import pages in the gateway, against the real services over HTTP."""
+
 from __future__ import annotations
 
 import html
@@ -13,8 +14,12 @@ from tests.conftest import auth_headers
 from tests.registration.test_import_reading import UnreadableBody, xlsx_bytes
 from tests.web.support import csrf_token, logged_in_session
 
-EVENT = {"slug": "import-pages", "title": "Цифровые коммуникации МФЦ", "starts_on": "2026-10-07",
-         "ends_on": "2026-10-09"}
+EVENT = {
+    "slug": "import-pages",
+    "title": "Цифровые коммуникации МФЦ",
+    "starts_on": "2026-10-07",
+    "ends_on": "2026-10-09",
+}
 HEADER = ["№", "ФИО", "Эл. почта", "Регион", "Организация"]
 ROWS = [
     [1, "Иванова Анна Сергеевна", "anna@mfc.example.ru", "Татарстан", "МФЦ <script>alert(1)</script>"],
@@ -26,22 +31,30 @@ XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def make_event(system) -> int:
-    response = requests.post(system.urls["registration"] + "/api/v1/events", json=EVENT, headers=auth_headers(),
-                             timeout=10)
+    response = requests.post(
+        system.urls["registration"] + "/api/v1/events", json=EVENT, headers=auth_headers(), timeout=10
+    )
     assert response.status_code == 201, response.text
     return response.json()["id"]
 
 
 def participants_count(system, event_id: int) -> int:
-    return requests.get(f"{system.urls['registration']}/api/v1/events/{event_id}", headers=auth_headers(),
-                        timeout=10).json()["participants_count"]
+    return requests.get(
+        f"{system.urls['registration']}/api/v1/events/{event_id}", headers=auth_headers(), timeout=10
+    ).json()["participants_count"]
 
 
-def upload(browser: requests.Session, web_url: str, event_id: int, data: bytes, filename: str = "список.xlsx"):
+def upload(
+    browser: requests.Session, web_url: str, event_id: int, data: bytes, filename: str = "список.xlsx"
+):
     page = browser.get(f"{web_url}/events/{event_id}/import")
     assert page.status_code == 200, page.text[:300]
-    return browser.post(f"{web_url}/events/{event_id}/import", data={"csrf_token": csrf_token(page.text)},
-                        files={"file": (filename, data, XLSX_MIME)}, allow_redirects=False)
+    return browser.post(
+        f"{web_url}/events/{event_id}/import",
+        data={"csrf_token": csrf_token(page.text)},
+        files={"file": (filename, data, XLSX_MIME)},
+        allow_redirects=False,
+    )
 
 
 def test_an_organiser_uploads_checks_adjusts_and_imports(live_system, staff_factory, db_backend):
@@ -70,17 +83,29 @@ def test_an_organiser_uploads_checks_adjusts_and_imports(live_system, staff_fact
     # Changing a column's field re-runs the preview through htmx, without uploading again.
     token_value = csrf_token(text)
     remap = {f"map-{i}": field for i, field in enumerate(["-", "full_name", "email", "-", "organisation"])}
-    fragment = browser.post(f"{web}/events/{event_id}/import/{token}/preview",
-                            data={**remap, "csrf_token": token_value},
-                            headers={"HX-Request": "true"})
+    fragment = browser.post(
+        f"{web}/events/{event_id}/import/{token}/preview",
+        data={**remap, "csrf_token": token_value},
+        headers={"HX-Request": "true"},
+    )
     assert fragment.status_code == 200
     assert fragment.text.lstrip().startswith('<form id="import-form"') and "<html" not in fragment.text
     assert "распознан как" not in html.unescape(fragment.text)  # the region column is no longer read
 
     # Untick Петров's row (a region that will be corrected), import the rest.
-    commit = browser.post(f"{web}/events/{event_id}/import/{token}/commit", allow_redirects=False, data={
-        "csrf_token": token_value, "map-1": "full_name", "map-2": "email", "map-3": "region", "map-4": "organisation",
-        "offered": ["2", "3"], "accept": ["2"]})
+    commit = browser.post(
+        f"{web}/events/{event_id}/import/{token}/commit",
+        allow_redirects=False,
+        data={
+            "csrf_token": token_value,
+            "map-1": "full_name",
+            "map-2": "email",
+            "map-3": "region",
+            "map-4": "organisation",
+            "offered": ["2", "3"],
+            "accept": ["2"],
+        },
+    )
     assert commit.status_code == 303, commit.text[:500]
     done = browser.get(web + commit.headers["Location"])
     assert done.status_code == 200
@@ -139,32 +164,46 @@ def test_check_in_staff_get_403(live_system, staff_factory, method):
     web = live_system.web_url
     browser = logged_in_session(web, *staff_factory("checkin"))
     token = csrf_token(browser.get(web + "/").text)
-    response = browser.request(method, f"{web}/events/{event_id}/import", allow_redirects=False,
-                               data={"csrf_token": token} if method == "POST" else None)
+    response = browser.request(
+        method,
+        f"{web}/events/{event_id}/import",
+        allow_redirects=False,
+        data={"csrf_token": token} if method == "POST" else None,
+    )
     assert response.status_code == 403
 
 
 def test_without_logging_in_the_import_page_asks_to_log_in(live_system):
     event_id = make_event(live_system)
-    response = requests.get(f"{live_system.web_url}/events/{event_id}/import", allow_redirects=False, timeout=10)
+    response = requests.get(
+        f"{live_system.web_url}/events/{event_id}/import", allow_redirects=False, timeout=10
+    )
     assert response.status_code == 302 and "/login" in response.headers["Location"]
 
 
 # --- size limit, with the gateway's test client: the body must not even be read ------------------
+
 
 @pytest.fixture
 def web_client(app_factory, staff_factory):
     client = app_factory("web").test_client()
     username, password = staff_factory("organiser")
     token = csrf_token(client.get("/login").get_data(as_text=True))
-    assert client.post("/login", data={"username": username, "password": password,
-                                       "csrf_token": token}).status_code == 303
+    assert (
+        client.post(
+            "/login", data={"username": username, "password": password, "csrf_token": token}
+        ).status_code
+        == 303
+    )
     return client
 
 
 def test_the_gateway_answers_413_in_russian_before_reading_a_big_body(web_client):
-    response = web_client.post("/events/1/import", input_stream=UnreadableBody(11 * 1024 * 1024),
-                               content_type="multipart/form-data; boundary=x")
+    response = web_client.post(
+        "/events/1/import",
+        input_stream=UnreadableBody(11 * 1024 * 1024),
+        content_type="multipart/form-data; boundary=x",
+    )
     assert response.status_code == 413
     assert "Файл больше 10 МБ" in response.get_data(as_text=True)
 
@@ -175,15 +214,22 @@ def test_the_gateway_refuses_a_file_just_over_ten_megabytes(live_system, staff_f
     web = live_system.web_url
     browser = logged_in_session(web, *staff_factory("organiser"))
     token = csrf_token(browser.get(f"{web}/events/{event_id}/import").text)
-    response = browser.post(f"{web}/events/{event_id}/import", data={"csrf_token": token},
-                            files={"file": ("big.csv", b"x" * (10 * 1024 * 1024 + 1))}, allow_redirects=False)
+    response = browser.post(
+        f"{web}/events/{event_id}/import",
+        data={"csrf_token": token},
+        files={"file": ("big.csv", b"x" * (10 * 1024 * 1024 + 1))},
+        allow_redirects=False,
+    )
     assert response.status_code == 413
     assert "Файл больше 10 МБ" in response.text
 
 
 def test_the_upload_still_checks_csrf(web_client):
-    response = web_client.post("/events/1/import", content_type="multipart/form-data",
-                               data={"file": (io.BytesIO(b"a;b\n1;2"), "a.csv")})
+    response = web_client.post(
+        "/events/1/import",
+        content_type="multipart/form-data",
+        data={"file": (io.BytesIO(b"a;b\n1;2"), "a.csv")},
+    )
     assert response.status_code == 400
 
 
@@ -199,8 +245,11 @@ def test_an_upload_opens_only_for_the_organiser_who_sent_it(live_system, staff_f
     assert seen.status_code == 303 and seen.headers["Location"].endswith(f"/events/{event_id}/import")
     page = other.get(f"{web}/events/{event_id}/import/{token}")
     assert "Иванова Анна" not in page.text  # nothing of the other organiser's file
-    committed = other.post(f"{web}/events/{event_id}/import/{token}/commit",
-                           data={"csrf_token": csrf_token(page.text)}, allow_redirects=False)
+    committed = other.post(
+        f"{web}/events/{event_id}/import/{token}/commit",
+        data={"csrf_token": csrf_token(page.text)},
+        allow_redirects=False,
+    )
     assert committed.status_code == 303 and participants_count(live_system, event_id) == 0
     # The owner still has it.
     assert "Иванова Анна" in owner.get(web + preview_url if preview_url.startswith("/") else preview_url).text

@@ -1,0 +1,104 @@
+"""The typed service clients: views call them and never spell an API path; their one cache; their errors."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+import web
+from web.clients.base import ServiceClient, ServiceError
+
+VIEWS = Path(web.__file__).parent / "views"
+#: view functions that still spell a path, each in another engineer's hands, to be converted there; when
+#: one is converted this test fails until it leaves the list, so the list only ever shrinks
+PENDING = {
+    "home.py:survey_results",  # moves to the survey pages
+    "participant_page.py:personal_page",  # moves to views/personal.py with the certificate pages
+    "verify.py:show",  # converted with the certificate pages
+}
+
+
+def spelled_paths() -> set[str]:
+    """ "module.py:function" (or "module.py:<module>") for every string in a view module that starts with
+    "/api/v1": what `git grep '"/api/v1' web/views` finds, told apart by function."""
+    found = set()
+    for path in sorted(VIEWS.glob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        owner = {}
+        for node in ast.walk(tree):
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                for inner in ast.walk(node):
+                    owner.setdefault(id(inner), node.name)  # ast.walk goes outside in: the outermost wins
+        for node in ast.walk(tree):
+            if (
+                isinstance(node, ast.Constant)
+                and isinstance(node.value, str)
+                and node.value.startswith("/api/v1")
+            ):
+                found.add(f"{path.name}:{owner.get(id(node), '<module>')}")
+    return found
+
+
+def test_no_view_spells_an_api_path():
+    assert spelled_paths() - PENDING == set(), "call a function of web/clients/<service>.py instead"
+
+
+def test_the_pending_list_only_names_what_is_still_pending():
+    assert PENDING - spelled_paths() == set(), "converted: take it off PENDING"
+
+
+def test_the_views_folder_is_what_the_check_reads():
+    # A check that reads nothing passes for nothing: the folder holds the gateway's view modules.
+    assert {"events.py", "participants.py", "checkin.py", "attendance.py"} <= {
+        p.name for p in VIEWS.glob("*.py")
+    }
+
+
+def test_kept_answers_from_its_copy_until_it_is_too_old(monkeypatch):
+    client = ServiceClient("registration", "http://127.0.0.1:9", "token")
+    now = [1000.0]
+    monkeypatch.setattr("web.clients.base.time.monotonic", lambda: now[0])
+    asked = []
+
+    def fetch():
+        asked.append(now[0])
+        return [f"answer {len(asked)}"]
+
+    assert client.kept("regions", 60, fetch) == ["answer 1"]
+    now[0] += 59
+    assert client.kept("regions", 60, fetch) == ["answer 1"]
+    assert client.kept(("regions", "en"), 60, fetch) == ["answer 2"], "another key is another copy"
+    now[0] += 2
+    assert client.kept("regions", 60, fetch) == ["answer 3"]
+    assert len(asked) == 3
+
+
+def test_a_failed_fetch_is_not_kept(monkeypatch):
+    client = ServiceClient("registration", "http://127.0.0.1:9", "token")
+
+    def down():
+        raise ConnectionError("down")
+
+    with pytest.raises(ConnectionError):
+        client.kept("regions", 60, down)
+    assert client.kept("regions", 60, lambda: ["back"]) == ["back"]
+
+
+def test_field_errors_name_each_field_of_a_problem():
+    refusal = ServiceError(
+        "registration",
+        422,
+        {
+            "detail": "Исправьте отмеченные поля.",
+            "errors": [
+                {"field": "email", "code": "duplicate", "message": "Участник с таким e-mail уже есть."},
+                {"field": "participant.snils", "code": "snils_checksum", "message": "Не сходится СНИЛС."},
+            ],
+        },
+    )
+    assert refusal.field_errors() == {
+        "email": "Участник с таким e-mail уже есть.",
+        "participant.snils": "Не сходится СНИЛС.",
+    }
