@@ -24,7 +24,7 @@ from jinja2_fragments.flask import render_block
 from web import downloads
 from web.auth import organisers
 from web.clients import ServiceError, ServiceUnavailable, certificates, feedback, registration
-from web.forms import show_service_errors
+from web.forms import form_page, submitted
 from web.survey_forms import (
     CHOICE_KINDS,
     PROGRESS,
@@ -122,15 +122,11 @@ def new(event_id: int):
     event = registration.event(event_id)
     form = SurveyForm()
     if form.validate_on_submit():
-        try:
-            survey = feedback.create_survey(event_id, form.payload())
-        except ServiceError as exc:
-            _refused_form(form, exc)
-        else:
+        survey = submitted(form, feedback.create_survey, event_id)
+        if survey is not None:
             flash(_("The survey has been created. Add its questions."))
             return redirect(url_for("surveys.builder", survey_id=survey["id"]), 303)
-    status = 422 if request.method == "POST" else 200
-    return render_template("surveys/new.html", event=event, form=form), status
+    return form_page("surveys/new.html", form, event=event)
 
 
 @bp.post("/events/<int:event_id>/surveys/sessions")
@@ -227,14 +223,9 @@ def builder(survey_id: int):
 def save_settings(survey_id: int):
     survey = feedback.survey(survey_id)
     form = SurveyForm()
-    if form.validate_on_submit():
-        try:
-            feedback.update_survey(survey_id, form.payload())
-        except ServiceError as exc:
-            _refused_form(form, exc)
-        else:
-            flash(_("The survey has been saved."))
-            return redirect(url_for("surveys.builder", survey_id=survey_id), 303)
+    if form.validate_on_submit() and submitted(form, feedback.update_survey, survey_id) is not None:
+        flash(_("The survey has been saved."))
+        return redirect(url_for("surveys.builder", survey_id=survey_id), 303)
     return _builder_page(survey, settings=form, status=422)
 
 
@@ -453,9 +444,3 @@ def export(survey_id: int, table: str, file_format: str):
     filters = _filters() if table == "summary" else {}
     upstream = feedback.export(survey_id, f"{table}.{file_format}", **filters)
     return downloads.pass_through(upstream, f"survey-{survey_id}-{table}.{file_format}")
-
-
-def _refused_form(form, refusal: ServiceError) -> None:
-    if refusal.status not in (400, 409, 422):
-        raise refusal
-    form.form_errors = show_service_errors(form, refusal)
