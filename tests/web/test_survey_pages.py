@@ -815,3 +815,41 @@ def test_results_in_the_event_page_only_link_for_organisers(live_system, staff_f
         organiser(live_system, staff_factory).get(f"{live_system.web_url}/events/{event_id}").text
     )
     assert "/results" in organiser_page and f"/events/{event_id}/surveys" in organiser_page
+
+
+def test_settings_and_deletion_refused_once_answers_exist(live_system, staff_factory):
+    event_id = make_event(live_system)
+    person = add_participant(live_system, event_id, 1)
+    survey = build_survey(live_system, event_id, [{"kind": "rating", "text": "Оценка"}])
+    question = str(survey["questions"][0]["id"])
+    call(
+        live_system,
+        "feedback",
+        "PUT",
+        f"/surveys/{survey['id']}/responses/by-participant/{person['id']}",
+        json={"answers": {question: 5}, "submit": True},
+    )
+    browser = organiser(live_system, staff_factory)
+    builder = f"{live_system.web_url}/surveys/{survey['id']}"
+    refused = post_form(
+        browser,
+        f"{builder}/settings",
+        {"title": "Опрос участников", "min_group_size": "5", "anonymous": "y"},
+        builder,
+    )
+    assert refused.status_code == 422
+    assert "уже есть ответы: сделать его анонимным" in text_of(refused.text)
+    assert survey_of(live_system, survey["id"])["anonymous"] is False
+    renamed = post_form(
+        browser, f"{builder}/settings", {"title": "Итоги курса", "min_group_size": "6"}, builder
+    )
+    assert renamed.status_code == 303
+    assert (
+        survey_of(live_system, survey["id"])["title"],
+        survey_of(live_system, survey["id"])["min_group_size"],
+    ) == ("Итоги курса", 6)
+    assert "Удалить" not in text_of(browser.get(builder).text).split("Настройки")[0]
+    deleted = post_form(browser, f"{builder}/delete", {}, builder)
+    assert deleted.status_code == 303 and deleted.headers["Location"].endswith(f"/surveys/{survey['id']}")
+    assert "удалить его нельзя" in browser.get(builder).text
+    assert survey_of(live_system, survey["id"])["title"] == "Итоги курса"
