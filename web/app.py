@@ -31,6 +31,8 @@ from web.views import (
     personal,
     staff,
     status,
+    survey_answers,
+    surveys,
     verify,
 )
 
@@ -89,6 +91,8 @@ def create_app(settings: Settings | None = None, service_urls: dict[str, str] | 
         checkin.bp,
         attendance.bp,
         certificates.bp,
+        surveys.bp,
+        survey_answers.bp,
     ):
         app.register_blueprint(blueprint)
     register_error_pages(app)

@@ -75,9 +75,9 @@ PAGES = [
 ]
 
 #: pages anyone may open: logging in, the language switch, public registration, the participant's own
-#: pages under their token, certificate verification, health and static files
+#: pages under their token, anonymous surveys' links, certificate verification, health and static files
 PUBLIC_RULES = {"/login", "/logout", "/language", "/events/<int:event_id>/register", "/healthz"}
-PUBLIC_PREFIXES = ("/p/", "/verify", "/static/")
+PUBLIC_PREFIXES = ("/p/", "/s/", "/verify", "/static/")
 
 
 @pytest.mark.parametrize("role", ROLES)

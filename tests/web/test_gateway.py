@@ -132,31 +132,6 @@ def test_public_verification_of_an_unknown_code(live_system, path):
     assert "Traceback" not in response.text
 
 
-def test_survey_results_page_shows_shares_with_n(live_system, staff_factory):
-    from tests.conftest import auth_headers
-
-    feedback = live_system.urls["feedback"] + "/api/v1"
-    survey = requests.post(f"{feedback}/events/1/surveys", headers=auth_headers(), json={
-        "title": "Экспертный опрос", "min_group_size": 2, "questions": [
-            {"text": "Трудности", "kind": "multiple",
-             "options": [{"label": "Недостаток времени"}, {"label": "Отсутствие мотивации"}]}]}).json()
-    requests.post(f"{feedback}/surveys/{survey['id']}/open", headers=auth_headers()).raise_for_status()
-    question = survey["questions"][0]
-    ids = {o["label"]: o["id"] for o in question["options"]}
-    for participant_id, chosen in enumerate((["Недостаток времени"], ["Недостаток времени", "Отсутствие мотивации"],
-                                             ["Недостаток времени"], ["Отсутствие мотивации"]), 1):
-        requests.put(f"{feedback}/surveys/{survey['id']}/responses/by-participant/{participant_id}",
-                     headers=auth_headers(), json={"answers": {str(question["id"]): [ids[c] for c in chosen]},
-                                                   "submit": True}).raise_for_status()
-    username, password = staff_factory("organiser")
-    session = logged_in_session(live_system.web_url, username, password)
-    page = session.get(f"{live_system.web_url}/surveys/{survey['id']}/results")
-    assert page.status_code == 200, page.text[:300]
-    assert "4 респондента" in page.text and "N = 4" in page.text
-    assert "75% (3)" in page.text and "50% (2)" in page.text
-    assert "сумма долей больше 100%" in page.text
-
-
 def test_check_in_staff_start_on_the_check_in_screen(live_system, staff_factory):
     username, password = staff_factory("checkin")
     _, response = login(live_system.web_url, username, password)

@@ -196,3 +196,26 @@ def verify(code: str) -> dict | None:
         if exc.status == 404:
             return None
         raise
+
+
+# --- surveys -------------------------------------------------------------------------------------
+
+
+#: how long a process keeps the number of participants checked in: a response rate may be a minute behind
+POPULATION_TTL_S = 60
+
+
+def checked_in_count(event_id: int, session_id: int | None = None) -> int:
+    """How many participants could answer a survey: those checked in at the event at all (a course
+    survey), or in the session (its feedback form) — on the session's day when its room scanned nobody,
+    since many venues check people in only at the door. Asked again after POPULATION_TTL_S: the
+    attendance lists every participant, too much to fetch at every view of the results."""
+    summary = _api().kept(("attendance", event_id), POPULATION_TTL_S, lambda: attendance(event_id))
+    if session_id is None:
+        return len(summary["participants"])
+    session = next((s for s in summary["sessions"] if s["id"] == session_id), None)
+    if session is None:
+        return 0
+    if session["checked_in"]:
+        return session["checked_in"]
+    return next((d["present"] for d in summary["days"] if d["day"] == session["day"]), 0)

@@ -1,13 +1,12 @@
-"""The start page (the events), the language switch; and the survey results, until they move to their own
-module."""
+"""The start page (the events) and the language switch."""
 
 from __future__ import annotations
 
 from flask import Blueprint, redirect, render_template, request, session, url_for
 
 from eventops.i18n import LANGUAGES
-from web.auth import organisers, staff
-from web.clients import client, registration
+from web.auth import staff
+from web.clients import registration
 
 bp = Blueprint("home", __name__)
 
@@ -16,13 +15,6 @@ bp = Blueprint("home", __name__)
 @staff
 def index():
     return render_template("home.html", events=registration.events())
-
-
-@bp.get("/surveys/<int:survey_id>/results")
-@organisers
-def survey_results(survey_id: int):
-    results = client("feedback").get(f"/api/v1/surveys/{survey_id}/results")
-    return render_template("survey_results.html", results=results)
 
 
 @bp.post("/language")
