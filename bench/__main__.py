@@ -3,6 +3,7 @@
 
     python -m bench [NAME ...]
 """
+
 from __future__ import annotations
 
 import importlib
@@ -17,7 +18,9 @@ REQUIRED = ("bench", "value", "unit")
 
 def discover(selected: list[str]) -> list[str]:
     folder = Path(__file__).resolve().parent
-    names = sorted(info.name for info in pkgutil.iter_modules([str(folder)]) if info.name.startswith("bench_"))
+    names = sorted(
+        info.name for info in pkgutil.iter_modules([str(folder)]) if info.name.startswith("bench_")
+    )
     if selected:
         names = [name for name in names if any(word in name for word in selected)]
     return names

@@ -7,9 +7,11 @@ Phase 3 (service): the certificates API alone, no gateway, to separate its share
 Every tablet also resends a few scans with the same nonce (a dropped connection); afterwards the database is
 searched for duplicates: two records with one nonce, or two active check-ins of one person.
 
-Environment: BENCH_POSTGRES_URL (admin URL), BENCH_REDIS_URL, BENCH_CHECKIN_PARTICIPANTS, BENCH_CHECKIN_TABLETS,
+Environment: BENCH_POSTGRES_URL (admin URL), BENCH_REDIS_URL, BENCH_CHECKIN_PARTICIPANTS,
+BENCH_CHECKIN_TABLETS,
 BENCH_CHECKIN_SECONDS (per phase), BENCH_WORKERS (gunicorn workers per process).
 """
+
 from __future__ import annotations
 
 import itertools
@@ -26,7 +28,7 @@ import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import requests
@@ -45,15 +47,72 @@ PACE_SECONDS = 2.0
 RESEND_SHARE = 0.05
 DAYS = ("2026-10-07", "2026-10-08", "2026-10-09", "2026-10-10")
 
-SURNAMES = ["Иванов", "Смирнов", "Кузнецов", "Попов", "Васильев", "Петров", "Соколов", "Михайлов", "Новиков",
-            "Фёдоров", "Морозов", "Волков", "Алексеев", "Лебедев", "Семёнов", "Егоров", "Павлов", "Козлов",
-            "Степанов", "Николаев", "Орлов", "Андреев", "Макаров", "Никитин", "Захаров", "Зайцев", "Соловьёв",
-            "Борисов", "Яковлев", "Григорьев", "Романов", "Воробьёв", "Сергеев", "Кузьмин", "Фролов",
-            "Александров", "Дмитриев", "Королёв", "Гусев", "Киселёв", "Ильин", "Максимов", "Поляков",
-            "Сорокин", "Виноградов", "Ковалёв", "Белов", "Медведев", "Антонов", "Тарасов"]
-FIRST_NAMES = [("Александр", "Анна"), ("Дмитрий", "Мария"), ("Максим", "Елена"), ("Сергей", "Ольга"),
-               ("Андрей", "Татьяна"), ("Алексей", "Наталья"), ("Артём", "Ирина"), ("Илья", "Светлана"),
-               ("Кирилл", "Екатерина"), ("Михаил", "Юлия"), ("Никита", "Дарья"), ("Павел", "Ксения")]
+SURNAMES = [
+    "Иванов",
+    "Смирнов",
+    "Кузнецов",
+    "Попов",
+    "Васильев",
+    "Петров",
+    "Соколов",
+    "Михайлов",
+    "Новиков",
+    "Фёдоров",
+    "Морозов",
+    "Волков",
+    "Алексеев",
+    "Лебедев",
+    "Семёнов",
+    "Егоров",
+    "Павлов",
+    "Козлов",
+    "Степанов",
+    "Николаев",
+    "Орлов",
+    "Андреев",
+    "Макаров",
+    "Никитин",
+    "Захаров",
+    "Зайцев",
+    "Соловьёв",
+    "Борисов",
+    "Яковлев",
+    "Григорьев",
+    "Романов",
+    "Воробьёв",
+    "Сергеев",
+    "Кузьмин",
+    "Фролов",
+    "Александров",
+    "Дмитриев",
+    "Королёв",
+    "Гусев",
+    "Киселёв",
+    "Ильин",
+    "Максимов",
+    "Поляков",
+    "Сорокин",
+    "Виноградов",
+    "Ковалёв",
+    "Белов",
+    "Медведев",
+    "Антонов",
+    "Тарасов",
+]
+FIRST_NAMES = [
+    ("Александр", "Анна"),
+    ("Дмитрий", "Мария"),
+    ("Максим", "Елена"),
+    ("Сергей", "Ольга"),
+    ("Андрей", "Татьяна"),
+    ("Алексей", "Наталья"),
+    ("Артём", "Ирина"),
+    ("Илья", "Светлана"),
+    ("Кирилл", "Екатерина"),
+    ("Михаил", "Юлия"),
+    ("Никита", "Дарья"),
+    ("Павел", "Ксения"),
+]
 CSRF_META = re.compile(r'<meta name="csrf-token" content="([^"]+)"')
 
 
@@ -72,14 +131,17 @@ def percentile(values: list[float], share: float) -> float:
 
 # --- the system under test -------------------------------------------------------------------
 
+
 class System:
     """A fresh PostgreSQL database and gunicorn process groups; everything is removed on exit."""
 
-    APPS = {"registration": "services.registration.app:create_app()",
-            "certificates": "services.certificates.app:create_app()",
-            "web": "web.app:create_app()"}
+    APPS = {
+        "registration": "services.registration.app:create_app()",
+        "certificates": "services.certificates.app:create_app()",
+        "web": "web.app:create_app()",
+    }
 
-    def __enter__(self) -> "System":
+    def __enter__(self) -> System:
         self.name = f"eventops_bench_{uuid.uuid4().hex[:10]}"
         self.admin = create_engine(ADMIN_URL, isolation_level="AUTOCOMMIT")
         with self.admin.connect() as connection:
@@ -88,21 +150,51 @@ class System:
         self.var = Path(tempfile.mkdtemp(prefix="eventops-bench-"))
         self.token = "bench-" + uuid.uuid4().hex
         self.urls = {name: f"http://127.0.0.1:{free_port()}" for name in self.APPS}
-        self.env = {**os.environ, "DATABASE_URL": self.database_url, "REDIS_URL": REDIS_URL,
-                    "SERVICE_TOKEN": self.token, "SECRET_KEY": uuid.uuid4().hex, "EVENTOPS_VAR_DIR": str(self.var),
-                    "REGISTRATION_URL": self.urls["registration"], "CERTIFICATES_URL": self.urls["certificates"],
-                    "FEEDBACK_URL": f"http://127.0.0.1:{free_port()}", "PYTHONPATH": str(REPO)}
+        self.env = {
+            **os.environ,
+            "DATABASE_URL": self.database_url,
+            "REDIS_URL": REDIS_URL,
+            "SERVICE_TOKEN": self.token,
+            "SECRET_KEY": uuid.uuid4().hex,
+            "EVENTOPS_VAR_DIR": str(self.var),
+            "REGISTRATION_URL": self.urls["registration"],
+            "CERTIFICATES_URL": self.urls["certificates"],
+            "FEEDBACK_URL": f"http://127.0.0.1:{free_port()}",
+            "PYTHONPATH": str(REPO),
+        }
         self.processes: list[subprocess.Popen] = []
         try:
-            subprocess.run([sys.executable, "-m", "eventops.cli", "migrate"], cwd=REPO, env=self.env, check=True,
-                           stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+            subprocess.run(
+                [sys.executable, "-m", "eventops.cli", "migrate"],
+                cwd=REPO,
+                env=self.env,
+                check=True,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.PIPE,
+            )
             gunicorn = Path(sys.executable).with_name("gunicorn")
             for name, app in self.APPS.items():
                 log = open(self.var / f"{name}.log", "wb")
-                self.processes.append(subprocess.Popen(
-                    [str(gunicorn), "-c", "deploy/gunicorn.conf.py", "--bind", self.urls[name].removeprefix("http://"),
-                     "-w", str(WORKERS), "--access-logfile", "/dev/null", app],
-                    cwd=REPO, env=self.env, stdout=subprocess.DEVNULL, stderr=log))
+                self.processes.append(
+                    subprocess.Popen(
+                        [
+                            str(gunicorn),
+                            "-c",
+                            "deploy/gunicorn.conf.py",
+                            "--bind",
+                            self.urls[name].removeprefix("http://"),
+                            "-w",
+                            str(WORKERS),
+                            "--access-logfile",
+                            "/dev/null",
+                            app,
+                        ],
+                        cwd=REPO,
+                        env=self.env,
+                        stdout=subprocess.DEVNULL,
+                        stderr=log,
+                    )
+                )
             for name, url in self.urls.items():
                 self._wait_until_up(name, url)
         except BaseException:
@@ -141,6 +233,7 @@ class System:
 
 # --- data ------------------------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class Person:
     id: int
@@ -153,8 +246,11 @@ def seed(system: System) -> tuple[int, list[Person]]:
     """An event of three days and its participants, created through registration's API."""
     registration = system.urls["registration"]
     api = system.api("registration")
-    event = api.post(f"{registration}/api/v1/events", json={
-        "slug": "bench-door", "title": "Нагрузочный курс", "starts_on": DAYS[0], "ends_on": DAYS[-1]}, timeout=30)
+    event = api.post(
+        f"{registration}/api/v1/events",
+        json={"slug": "bench-door", "title": "Нагрузочный курс", "starts_on": DAYS[0], "ends_on": DAYS[-1]},
+        timeout=30,
+    )
     event.raise_for_status()
     event_id = event.json()["id"]
     rnd = random.Random(42)
@@ -164,9 +260,12 @@ def seed(system: System) -> tuple[int, list[Person]]:
         surname = SURNAMES[n % len(SURNAMES)] + ("" if male else "а")
         first_name = FIRST_NAMES[(n // len(SURNAMES)) % len(FIRST_NAMES)][0 if male else 1]
         with requests.Session() as http:
-            response = http.post(f"{registration}/api/v1/events/{event_id}/participants", json={
-                "surname": surname, "first_name": first_name, "email": f"p{n}@bench.example.ru"},
-                headers={"Authorization": f"Bearer {system.token}"}, timeout=30)
+            response = http.post(
+                f"{registration}/api/v1/events/{event_id}/participants",
+                json={"surname": surname, "first_name": first_name, "email": f"p{n}@bench.example.ru"},
+                headers={"Authorization": f"Bearer {system.token}"},
+                timeout=30,
+            )
         response.raise_for_status()
         body = response.json()
         return Person(body["id"], body["code"], body["full_name"], f"{surname[:5]} {first_name[:3]}")
@@ -186,15 +285,25 @@ def open_tablets(system: System, event_id: int) -> list[requests.Session]:
 
     engine = make_engine(system.database_url)
     with Session(engine) as session:
-        session.add(StaffAccount(username="door", full_name="Бенч Дверь", role=Role.checkin,
-                                 password_hash=hash_password("bench door 42")))
+        session.add(
+            StaffAccount(
+                username="door",
+                full_name="Бенч Дверь",
+                role=Role.checkin,
+                password_hash=hash_password("bench door 42"),
+            )
+        )
         session.commit()
     engine.dispose()
     web = system.urls["web"]
     lead = requests.Session()
     token = CSRF_META.search(lead.get(f"{web}/login", timeout=30).text).group(1)
-    login = lead.post(f"{web}/login", data={"username": "door", "password": "bench door 42", "csrf_token": token},
-                      allow_redirects=False, timeout=30)
+    login = lead.post(
+        f"{web}/login",
+        data={"username": "door", "password": "bench door 42", "csrf_token": token},
+        allow_redirects=False,
+        timeout=30,
+    )
     if login.status_code != 303:
         raise RuntimeError(f"login failed: {login.status_code}")
     lead.get(f"{web}/events/{event_id}/checkin", params={"day": DAYS[0]}, timeout=30).raise_for_status()
@@ -210,6 +319,7 @@ def open_tablets(system: System, event_id: int) -> list[requests.Session]:
 
 
 # --- driving the door ------------------------------------------------------------------------
+
 
 @dataclass
 class Tally:
@@ -233,8 +343,9 @@ class Tally:
                     setattr(self, key, getattr(self, key) + value)
 
 
-def drive(web: str, event_id: int, tablets: list[requests.Session], people: list[Person], day: str,
-          pace: float) -> Tally:
+def drive(
+    web: str, event_id: int, tablets: list[requests.Session], people: list[Person], day: str, pace: float
+) -> Tally:
     """Every tablet, in its own thread: search, then scan the badge of the next person in the queue."""
     queue = itertools.cycle(random.Random(day).sample(people, len(people)))
     queue_lock = threading.Lock()
@@ -254,24 +365,36 @@ def drive(web: str, event_id: int, tablets: list[requests.Session], people: list
                 person = next(queue)
             started = time.perf_counter()
             try:
-                found = tablet.get(f"{web}/events/{event_id}/checkin/search",
-                                   params={"q": person.query, "day": day}, timeout=30)
+                found = tablet.get(
+                    f"{web}/events/{event_id}/checkin/search",
+                    params={"q": person.query, "day": day},
+                    timeout=30,
+                )
                 ok = found.status_code == 200
             except requests.RequestException:
                 ok = False
             tally.add(search_ms=(time.perf_counter() - started) * 1000, errors=0 if ok else 1)
-            body = {"nonce": str(uuid.uuid4()), "day": day, "session_id": None, "code": person.code,
-                    "scanned_at": datetime.now(timezone.utc).isoformat()}
+            body = {
+                "nonce": str(uuid.uuid4()),
+                "day": day,
+                "session_id": None,
+                "code": person.code,
+                "scanned_at": datetime.now(UTC).isoformat(),
+            }
             for attempt in range(2 if rnd.random() < RESEND_SHARE else 1):
                 started = time.perf_counter()
                 try:
                     response = tablet.post(f"{web}/events/{event_id}/checkin/scan", json=body, timeout=30)
                     outcome = response.headers.get("X-Checkin-Outcome", "none")
-                    ok = response.status_code in (200, 201) and outcome in ("checked_in", "already_checked_in")
+                    ok = response.status_code in (200, 201) and outcome in (
+                        "checked_in",
+                        "already_checked_in",
+                    )
                 except requests.RequestException:
                     ok, outcome, response = False, "exception", None
-                tally.add(checkin_ms=(time.perf_counter() - started) * 1000, errors=0 if ok else 1,
-                          outcome=outcome)
+                tally.add(
+                    checkin_ms=(time.perf_counter() - started) * 1000, errors=0 if ok else 1, outcome=outcome
+                )
                 if attempt and response is not None and response.status_code != 200:
                     tally.add(duplicates=1)
 
@@ -285,8 +408,9 @@ def drive(web: str, event_id: int, tablets: list[requests.Session], people: list
     return tally
 
 
-def drive_service(system: System, event_id: int, people: list[Person], day: str, clients: int,
-                  pace: float) -> Tally:
+def drive_service(
+    system: System, event_id: int, people: list[Person], day: str, clients: int, pace: float
+) -> Tally:
     """The certificates API alone, as the gateway calls it: the service's share of a check-in."""
     url = f"{system.urls['certificates']}/api/v1/events/{event_id}/checkins"
     queue = iter(random.Random(day).sample(people, len(people)))
@@ -306,10 +430,19 @@ def drive_service(system: System, event_id: int, people: list[Person], day: str,
                 person = next(queue, None)
             if person is None:
                 return
-            body = {"nonce": str(uuid.uuid4()), "day": day, "session_id": None,
-                    "scanned_at": datetime.now(timezone.utc).isoformat(), "raw_code": person.code,
-                    "participant": {"id": person.id, "event_id": event_id, "status": "registered",
-                                    "full_name": person.full_name}}
+            body = {
+                "nonce": str(uuid.uuid4()),
+                "day": day,
+                "session_id": None,
+                "scanned_at": datetime.now(UTC).isoformat(),
+                "raw_code": person.code,
+                "participant": {
+                    "id": person.id,
+                    "event_id": event_id,
+                    "status": "registered",
+                    "full_name": person.full_name,
+                },
+            }
             started = time.perf_counter()
             try:
                 response = http.post(url, json=body, timeout=30)
@@ -332,21 +465,34 @@ def duplicates_in_database(database_url: str, event_id: int) -> int:
     """Records sharing a nonce, plus people with more than one active check-in for a day or session."""
     engine = create_engine(database_url)
     with engine.connect() as connection:
-        same_nonce = connection.execute(text(
-            "SELECT count(*) FROM (SELECT nonce FROM checkins GROUP BY nonce HAVING count(*) > 1) d")).scalar()
-        twice_in = connection.execute(text(
-            "SELECT count(*) FROM (SELECT participant_id FROM checkins WHERE event_id = :e "
-            "AND outcome = 'checked_in' AND reversed_at IS NULL "
-            "GROUP BY participant_id, day, session_key HAVING count(*) > 1) d"), {"e": event_id}).scalar()
+        same_nonce = connection.execute(
+            text("SELECT count(*) FROM (SELECT nonce FROM checkins GROUP BY nonce HAVING count(*) > 1) d")
+        ).scalar()
+        twice_in = connection.execute(
+            text(
+                "SELECT count(*) FROM (SELECT participant_id FROM checkins WHERE event_id = :e "
+                "AND outcome = 'checked_in' AND reversed_at IS NULL "
+                "GROUP BY participant_id, day, session_key HAVING count(*) > 1) d"
+            ),
+            {"e": event_id},
+        ).scalar()
     engine.dispose()
     return same_nonce + twice_in
 
 
 # --- the benchmark ---------------------------------------------------------------------------
 
+
 def run() -> list[dict]:
-    context = {"participants": PARTICIPANTS, "tablets": TABLETS, "workers": WORKERS, "cpus": os.cpu_count(),
-               "seconds": PHASE_SECONDS, "database": "postgresql", "server": "gunicorn"}
+    context = {
+        "participants": PARTICIPANTS,
+        "tablets": TABLETS,
+        "workers": WORKERS,
+        "cpus": os.cpu_count(),
+        "seconds": PHASE_SECONDS,
+        "database": "postgresql",
+        "server": "gunicorn",
+    }
     with System() as system:
         event_id, people = seed(system)
         tablets = open_tablets(system, event_id)
@@ -363,32 +509,85 @@ def run() -> list[dict]:
     results = []
     for figure, values in (("search", paced.search_ms), ("checkin", paced.checkin_ms)):
         for label, share in (("p50", 0.50), ("p95", 0.95), ("p99", 0.99)):
-            results.append(ms(f"checkin.{figure}_{label}_ms", percentile(values, share), phase="paced",
-                              samples=len(values)))
+            results.append(
+                ms(
+                    f"checkin.{figure}_{label}_ms",
+                    percentile(values, share),
+                    phase="paced",
+                    samples=len(values),
+                )
+            )
     for figure, values in (("search", saturated.search_ms), ("checkin", saturated.checkin_ms)):
         for label, share in (("p50", 0.50), ("p95", 0.95), ("p99", 0.99)):
-            results.append(ms(f"checkin.saturated_{figure}_{label}_ms", percentile(values, share),
-                              phase="saturation", samples=len(values)))
-    results.append({"bench": "checkin.throughput_rps", "value": round(len(saturated.checkin_ms) / saturated.seconds, 1),
-                    "unit": "check-ins/s", "phase": "saturation",
-                    "requests_per_s": round((len(saturated.checkin_ms) + len(saturated.search_ms))
-                                            / saturated.seconds, 1), **context})
-    results.append({"bench": "checkin.errors", "value": paced.errors + saturated.errors, "unit": "count",
-                    "paced": paced.errors, "saturation": saturated.errors,
-                    "outcomes": {**paced.outcomes}, **context})
-    results.append({"bench": "checkin.duplicates", "value": stored_duplicates + paced.duplicates + saturated.duplicates,
-                    "unit": "count", "in_database": stored_duplicates,
-                    "resends_not_replayed": paced.duplicates + saturated.duplicates, **context})
+            results.append(
+                ms(
+                    f"checkin.saturated_{figure}_{label}_ms",
+                    percentile(values, share),
+                    phase="saturation",
+                    samples=len(values),
+                )
+            )
+    results.append(
+        {
+            "bench": "checkin.throughput_rps",
+            "value": round(len(saturated.checkin_ms) / saturated.seconds, 1),
+            "unit": "check-ins/s",
+            "phase": "saturation",
+            "requests_per_s": round(
+                (len(saturated.checkin_ms) + len(saturated.search_ms)) / saturated.seconds, 1
+            ),
+            **context,
+        }
+    )
+    results.append(
+        {
+            "bench": "checkin.errors",
+            "value": paced.errors + saturated.errors,
+            "unit": "count",
+            "paced": paced.errors,
+            "saturation": saturated.errors,
+            "outcomes": {**paced.outcomes},
+            **context,
+        }
+    )
+    results.append(
+        {
+            "bench": "checkin.duplicates",
+            "value": stored_duplicates + paced.duplicates + saturated.duplicates,
+            "unit": "count",
+            "in_database": stored_duplicates,
+            "resends_not_replayed": paced.duplicates + saturated.duplicates,
+            **context,
+        }
+    )
     for label, share in (("p50", 0.50), ("p95", 0.95), ("p99", 0.99)):
-        results.append(ms(f"checkin.service_checkin_{label}_ms", percentile(service_paced.checkin_ms, share),
-                          phase=f"certificates API alone, {TABLETS} clients every {PACE_SECONDS:g} s",
-                          samples=len(service_paced.checkin_ms), errors=service_paced.errors))
+        results.append(
+            ms(
+                f"checkin.service_checkin_{label}_ms",
+                percentile(service_paced.checkin_ms, share),
+                phase=f"certificates API alone, {TABLETS} clients every {PACE_SECONDS:g} s",
+                samples=len(service_paced.checkin_ms),
+                errors=service_paced.errors,
+            )
+        )
     for label, share in (("p50", 0.50), ("p95", 0.95), ("p99", 0.99)):
-        results.append(ms(f"checkin.service_saturated_checkin_{label}_ms", percentile(service.checkin_ms, share),
-                          phase="certificates API alone, 16 clients, no pauses", samples=len(service.checkin_ms)))
-    results.append({"bench": "checkin.service_throughput_rps",
-                    "value": round(len(service.checkin_ms) / service.seconds, 1), "unit": "check-ins/s",
-                    "errors": service.errors, **context})
+        results.append(
+            ms(
+                f"checkin.service_saturated_checkin_{label}_ms",
+                percentile(service.checkin_ms, share),
+                phase="certificates API alone, 16 clients, no pauses",
+                samples=len(service.checkin_ms),
+            )
+        )
+    results.append(
+        {
+            "bench": "checkin.service_throughput_rps",
+            "value": round(len(service.checkin_ms) / service.seconds, 1),
+            "unit": "check-ins/s",
+            "errors": service.errors,
+            **context,
+        }
+    )
     return results
 
 

@@ -30,7 +30,11 @@ SERVICE_TOKEN = "test-service-token-" + uuid.uuid4().hex
 POSTGRES_ADMIN_URL = os.environ.get(
     "TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 )
-REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+# Under pytest-xdist every worker gets its own Redis database (15, 14, ...): tests flush theirs.
+_WORKER_INDEX = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw") or 0)
+_BASE_REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+_base, _, _db = _BASE_REDIS_URL.rpartition("/")
+REDIS_URL = f"{_base}/{int(_db) - _WORKER_INDEX}" if _db.isdigit() else _BASE_REDIS_URL
 SERVICES = ("registration", "certificates", "feedback", "web")
 
 

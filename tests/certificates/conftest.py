@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 import requests
 
-from tests.certificates.helpers import Course
+from tests.certificates.support import Course
 from tests.conftest import LiveServer, create_service_app, make_settings
 
 

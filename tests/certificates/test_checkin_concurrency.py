@@ -1,4 +1,5 @@
 """Concurrent duplicates through a real HTTP server: the database's unique constraints decide every race."""
+
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
@@ -10,7 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from services.certificates.models import CheckIn, CheckInOutcome
-from tests.certificates.helpers import EVENT_ID, nonce, person, scan, staff_headers
+from tests.certificates.support import EVENT_ID, nonce, person, scan, staff_headers
 from tests.conftest import LiveServer, create_service_app, make_settings
 
 THREADS = 8
@@ -18,7 +19,9 @@ THREADS = 8
 
 @pytest.fixture
 def certificates_server(database_url, tmp_path):
-    app = create_service_app("certificates", make_settings("certificates", database_url, tmp_path / "storage"))
+    app = create_service_app(
+        "certificates", make_settings("certificates", database_url, tmp_path / "storage")
+    )
     server = LiveServer(app)
     yield app, server.url
     server.stop()
@@ -43,8 +46,9 @@ def count(app, *where) -> int:
 
 
 def post_checkin(url):
-    return lambda http, body: http.post(f"{url}/api/v1/events/{EVENT_ID}/checkins", json=body,
-                                        headers=staff_headers(), timeout=30)
+    return lambda http, body: http.post(
+        f"{url}/api/v1/events/{EVENT_ID}/checkins", json=body, headers=staff_headers(), timeout=30
+    )
 
 
 @pytest.mark.parametrize("repeat", range(3))
@@ -74,12 +78,14 @@ def test_concurrent_scans_of_one_person_leave_one_active_check_in(certificates_s
 
 def test_concurrent_undos_reverse_once(certificates_server, db_backend):
     app, url = certificates_server
-    checkin = requests.post(f"{url}/api/v1/events/{EVENT_ID}/checkins", json=scan(person()),
-                            headers=staff_headers(), timeout=10).json()
+    checkin = requests.post(
+        f"{url}/api/v1/events/{EVENT_ID}/checkins", json=scan(person()), headers=staff_headers(), timeout=10
+    ).json()
 
     def undo(http, body):
-        return http.post(f"{url}/api/v1/checkins/{checkin['id']}/undo", json=body,
-                         headers=staff_headers(), timeout=30)
+        return http.post(
+            f"{url}/api/v1/checkins/{checkin['id']}/undo", json=body, headers=staff_headers(), timeout=30
+        )
 
     same = {"nonce": nonce(), "reason": "double tap"}
     responses = all_at_once(undo, [same] * THREADS)

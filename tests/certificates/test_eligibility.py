@@ -8,7 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from services.certificates.models import EligibilityOverride
-from tests.certificates.helpers import DAYS
+from tests.certificates.support import DAYS
 
 
 @pytest.fixture
@@ -158,7 +158,7 @@ def test_a_cancelled_registration_is_never_eligible(course, people):
 
 
 def test_an_override_needs_a_participant_of_this_event(course, people, certificates_app, registration_server):
-    from tests.certificates.helpers import Course
+    from tests.certificates.support import Course
 
     course.set_policy()
     other = Course.create(course.http, registration_server.url, certificates_app)

@@ -12,7 +12,7 @@ from openpyxl import load_workbook
 from pypdf import PdfReader
 
 from services.certificates.issuing import today
-from tests.certificates.helpers import store_pdfs
+from tests.certificates.support import store_pdfs
 
 YEAR = today().year
 
@@ -122,7 +122,7 @@ def test_the_zip_streams_every_valid_pdf(course, issued):
 
 
 def course_headers():
-    from tests.certificates.helpers import organiser_headers
+    from tests.certificates.support import organiser_headers
 
     return organiser_headers()
 

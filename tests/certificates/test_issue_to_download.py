@@ -9,8 +9,7 @@ import zipfile
 from rq import Queue, SimpleWorker
 
 from services.certificates.tasks import QUEUE_NAME
-from tests.certificates.helpers import DAYS
-from tests.certificates.support import PUBLIC_URL, pdf_text, qr_codes, worker_env
+from tests.certificates.support import DAYS, PUBLIC_URL, pdf_text, qr_codes, worker_env
 
 
 def run_worker(redis_connection) -> None:

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from services.certificates.issuing import today
 from services.certificates.models import Certificate, CertificateStatus
 from services.certificates.tasks import QUEUE_NAME
-from tests.certificates.helpers import DAYS, POLICY, Course
+from tests.certificates.support import DAYS, POLICY, Course
 
 YEAR = today().year
 

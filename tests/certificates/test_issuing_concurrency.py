@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from services.certificates import issuing
 from services.certificates.models import Certificate, NumberCounter
-from tests.certificates.helpers import Course, organiser_headers
+from tests.certificates.support import Course, organiser_headers
 from tests.conftest import create_service_app, make_settings
 
 PEOPLE_PER_EVENT = 40

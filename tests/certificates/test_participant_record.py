@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.certificates.helpers import DAYS, Course, store_pdfs
+from tests.certificates.support import DAYS, Course, store_pdfs
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ import io
 import pytest
 from PIL import Image
 
-from tests.certificates.helpers import POLICY
+from tests.certificates.support import POLICY
 
 
 def png(size=(40, 20), fmt="PNG") -> bytes:
@@ -147,7 +147,7 @@ def test_an_image_uploaded_on_its_own(course):
 
 
 def course_headers():
-    from tests.certificates.helpers import organiser_headers
+    from tests.certificates.support import organiser_headers
 
     return organiser_headers()
 

@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from tests.certificates.helpers import POLICY
+from tests.certificates.support import POLICY
 
 CYRILLIC = re.compile("[а-яё]", re.IGNORECASE)
 
@@ -69,6 +69,6 @@ def test_every_refusal_is_in_the_callers_language(setting, lang):
 
 
 def _headers(lang):
-    from tests.certificates.helpers import organiser_headers
+    from tests.certificates.support import organiser_headers
 
     return organiser_headers(lang)
