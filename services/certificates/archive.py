@@ -7,10 +7,20 @@ in a data descriptor), so no extra package is needed.
 
 from __future__ import annotations
 
+import logging
 import re
 import zipfile
 from collections.abc import Callable, Iterable, Iterator
+from functools import partial
+from pathlib import Path
 from typing import BinaryIO
+
+from services.certificates import storage
+from services.certificates.models import Certificate, CertificateStatus, Validity
+
+log = logging.getLogger(__name__)
+#: a file in the archive: its name there, and how to open its content
+Entry = tuple[str, Callable[[], BinaryIO]]
 
 CHUNK = 64 * 1024
 
@@ -46,7 +56,26 @@ def safe_name(text: str) -> str:
     return cleaned[:150] or "document"
 
 
-def stream_zip(entries: Iterable[tuple[str, Callable[[], BinaryIO]]]) -> Iterator[bytes]:
+def event_entries(documents: Iterable[Certificate], storage_dir: Path) -> list[Entry]:
+    """The ZIP's files for an event: each valid, rendered document's PDF, named by number and holder."""
+    names: set[str] = set()
+    entries = []
+    for c in documents:
+        if c.validity is not Validity.valid or c.status is not CertificateStatus.rendered or not c.pdf_path:
+            continue
+        if not storage.exists(storage_dir, c.pdf_path):
+            log.error("certificate %s is rendered but its PDF is missing", c.id)
+            continue
+        s = c.snapshot
+        name = safe_name(" ".join(p for p in (c.number, s.get("surname"), s.get("first_name")) if p))
+        if name in names:
+            name = f"{name} ({c.id})"
+        names.add(name)
+        entries.append((f"{name}.pdf", partial(storage.open, storage_dir, c.pdf_path)))
+    return entries
+
+
+def stream_zip(entries: Iterable[Entry]) -> Iterator[bytes]:
     """ZIP bytes for (name in the archive, opener of the file) pairs, opened one at a time.
 
     PDFs are compressed already; deflate at level 1 costs little and keeps the data descriptor layout

@@ -113,6 +113,35 @@ def decide(
     )
 
 
+@dataclass(frozen=True)
+class Summary:
+    total: int
+    eligible: int
+    not_eligible: int
+    cancelled: int
+    overridden: int
+    #: people holding a valid удостоверение / справка
+    issued: int
+    statements: int
+    #: eligible people without a valid удостоверение: what «Выдать» would issue
+    to_issue: int
+
+
+def summarise(decisions: list[Decision]) -> Summary:
+    return Summary(
+        total=len(decisions),
+        eligible=sum(d.eligible for d in decisions),
+        not_eligible=sum(not d.eligible for d in decisions),
+        cancelled=sum(d.cancelled for d in decisions),
+        overridden=sum(d.override is not None for d in decisions),
+        issued=sum(d.holds_valid(DocumentKind.certificate) for d in decisions),
+        statements=sum(d.holds_valid(DocumentKind.statement) for d in decisions),
+        to_issue=sum(
+            d.eligible and not d.cancelled and not d.holds_valid(DocumentKind.certificate) for d in decisions
+        ),
+    )
+
+
 def newest_overrides(
     db: Session, event_id: int, participant_id: int | None = None
 ) -> dict[int, EligibilityOverride]:

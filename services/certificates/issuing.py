@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select, text, tuple_, update
+from sqlalchemy import and_, case, func, insert, or_, select, text, tuple_, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -133,7 +133,7 @@ def _next_number(counter: NumberCounter, template: NumberTemplate, year: int) ->
     return counter.last_seq, template.format(year, counter.last_seq)
 
 
-def _new_document(
+def _document_values(
     policy: CertificatePolicy,
     event: Event,
     person: Participant,
@@ -144,9 +144,10 @@ def _new_document(
     batch: RenderBatch,
     staff: str | None,
     replaces: Certificate | None,
-) -> Certificate:
+) -> dict:
+    """The new row's columns, with the next number taken from the locked counter."""
     seq, number = _next_number(counter, template_for(policy, kind), issued_on.year)
-    return Certificate(
+    return dict(
         event_id=policy.event_id,
         participant_id=person.id,
         kind=kind,
@@ -157,7 +158,7 @@ def _new_document(
         snapshot=snapshot(policy, event, person, kind, attended_hours, number, issued_on),
         version=replaces.version + 1 if replaces else 1,
         supersedes_id=replaces.id if replaces else None,
-        batch=batch,
+        batch_id=batch.id,
         issued_by=staff,
     )
 
@@ -233,9 +234,9 @@ def _issue_locked(db, policy, event, programme, people, statements, staff, issue
     now = utcnow()
     for certificate in replaced.values():
         certificate.superseded_at = now
-    db.flush()  # the replaced справки leave the one-current-document index before the new rows arrive
-    documents = [
-        _new_document(
+    db.flush()  # the batch gets its id; the replaced справки leave the one-current-document index
+    values = [
+        _document_values(
             policy,
             event,
             t.person,
@@ -249,17 +250,21 @@ def _issue_locked(db, policy, event, programme, people, statements, staff, issue
         )
         for t in targets
     ]
-    db.add_all(documents)
-    db.flush()
-    for target, document in zip(targets, documents, strict=True):
+    # One multi-row INSERT (not a thousand ORM objects); ids come back in the order of the rows.
+    ids = (
+        list(db.scalars(insert(Certificate).returning(Certificate.id, sort_by_parameter_order=True), values))
+        if values
+        else []
+    )
+    for target, new_id in zip(targets, ids, strict=True):
         if target.replaces is not None:
-            replaced[target.replaces.id].superseded_by_id = document.id
+            replaced[target.replaces.id].superseded_by_id = new_id
     db.commit()
     return Issued(
         batch=batch,
-        certificate_ids=[d.id for d in documents],
-        certificates=sum(d.kind is DocumentKind.certificate for d in documents),
-        statements=sum(d.kind is DocumentKind.statement for d in documents),
+        certificate_ids=ids,
+        certificates=sum(t.kind is DocumentKind.certificate for t in targets),
+        statements=sum(t.kind is DocumentKind.statement for t in targets),
     )
 
 
@@ -303,18 +308,20 @@ def _reissue_locked(db, certificate_id, policy, event, person, programme, staff,
     batch = RenderBatch(event_id=old.event_id, total=1, created_by=staff)
     db.add(batch)
     old.superseded_at = utcnow()
-    db.flush()
-    new = _new_document(
-        policy,
-        event,
-        person,
-        kind,
-        attended_hours,
-        counters[(policy.organisation_key, kind, issued_on.year)],
-        issued_on,
-        batch,
-        staff,
-        old,
+    db.flush()  # the batch gets its id; the old version leaves the one-current-document index
+    new = Certificate(
+        **_document_values(
+            policy,
+            event,
+            person,
+            kind,
+            attended_hours,
+            counters[(policy.organisation_key, kind, issued_on.year)],
+            issued_on,
+            batch,
+            staff,
+            old,
+        )
     )
     db.add(new)
     db.flush()
@@ -371,16 +378,25 @@ def batch_progress(db: Session, batch_id: int) -> Progress | None:
     batch = db.get(RenderBatch, batch_id)
     if batch is None:
         return None
+    # A document revoked or replaced before its PDF was made will not be rendered: it is not waited for.
+    waiting = case(
+        (
+            and_(
+                Certificate.status == CertificateStatus.pending,
+                or_(Certificate.revoked_at.is_not(None), Certificate.superseded_at.is_not(None)),
+            ),
+            "void",
+        ),
+        else_=Certificate.status,
+    )
     counts = dict(
         db.execute(
-            select(Certificate.status, func.count())
-            .where(Certificate.batch_id == batch_id)
-            .group_by(Certificate.status)
+            select(waiting, func.count()).where(Certificate.batch_id == batch_id).group_by(waiting)
         ).all()
     )
     return Progress(
         batch=batch,
-        rendered=counts.get(CertificateStatus.rendered, 0),
-        failed=counts.get(CertificateStatus.failed, 0),
-        pending=counts.get(CertificateStatus.pending, 0),
+        rendered=counts.get(CertificateStatus.rendered.value, 0),
+        failed=counts.get(CertificateStatus.failed.value, 0),
+        pending=counts.get(CertificateStatus.pending.value, 0),
     )

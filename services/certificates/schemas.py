@@ -326,7 +326,8 @@ class Verification(BaseModel):
 class OverrideIn(BaseModel):
     #: true / false decides by hand; null clears the decision (back to attendance)
     eligible: bool | None
-    reason: trimmed(500) = ""
+    #: validated when absent too: a decision by hand always says why
+    reason: trimmed(500) = Field("", validate_default=True)
 
     @field_validator("reason")
     @classmethod

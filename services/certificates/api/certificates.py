@@ -22,10 +22,10 @@ from eventops.problems import Problem, not_found
 from eventops.queue import connect
 from services.certificates import (
     archive,
-    attendance,
     eligibility,
     frdo,
     issuing,
+    records,
     registration_client,
     schemas,
     storage,
@@ -137,18 +137,7 @@ def read_eligibility(event_id: int):
     decisions = eligibility.decide_all(rules, facts, people.values())
     wording = eligibility.Wording()
     items = [eligibility_item(d, people[d.participant_id], wording) for d in decisions]
-    summary = schemas.EligibilitySummary(
-        total=len(decisions),
-        eligible=sum(d.eligible for d in decisions),
-        not_eligible=sum(not d.eligible for d in decisions),
-        cancelled=sum(d.cancelled for d in decisions),
-        overridden=sum(d.override is not None for d in decisions),
-        issued=sum(d.holds_valid(DocumentKind.certificate) for d in decisions),
-        statements=sum(d.holds_valid(DocumentKind.statement) for d in decisions),
-        to_issue=sum(
-            d.eligible and not d.cancelled and not d.holds_valid(DocumentKind.certificate) for d in decisions
-        ),
-    )
+    summary = schemas.EligibilitySummary(**vars(eligibility.summarise(decisions)))
     return schemas.Eligibility(
         completion_rule=rules.completion_rule,
         programme_hours=rules.academic_hours,
@@ -300,54 +289,55 @@ def current_document(event_id: int, participant_id: int) -> Certificate | None:
 def participant_record(event_id: int, participant_id: int):
     person = from_registration(registration_client.fetch_participant, event_id, participant_id)
     programme = from_registration(registration_client.fetch_sessions, event_id)
-    rules = policies.find(db.session(), event_id)
-    checkins = attendance.participant_checkins(db.session(), event_id, participant_id)
-    door_rule = bool(rules and rules.door_counts_sessions)
-    days = []
-    for day in eligibility.programme_days(programme):
-        at_door = day in checkins.door_days
-        sessions = [
-            schemas.RecordSession(
-                id=s.id,
-                title=s.title,
-                starts_at=s.starts_at,
-                ends_at=s.ends_at,
-                academic_hours=s.academic_hours,
-                attended=s.id in checkins.session_ids or (door_rule and at_door),
-            )
-            for s in sorted(programme.values(), key=lambda s: (s.starts_at or datetime.min.time(), s.id))
-            if s.day == day
-        ]
-        days.append(
-            schemas.RecordDay(day=day, present=day in checkins.days, at_door=at_door, sessions=sessions)
+    found = records.participant_record(
+        db.session(), event_id, person, programme, policies.find(db.session(), event_id)
+    )
+    return record_out(found, person, event_id)
+
+
+def record_out(found: records.Record, person, event_id: int) -> schemas.ParticipantRecord:
+    days = [
+        schemas.RecordDay(
+            day=d.day,
+            present=d.present,
+            at_door=d.at_door,
+            sessions=[
+                schemas.RecordSession(
+                    id=s.session.id,
+                    title=s.session.title,
+                    starts_at=s.session.starts_at,
+                    ends_at=s.session.ends_at,
+                    academic_hours=s.session.academic_hours,
+                    attended=s.attended,
+                )
+                for s in d.sessions
+            ],
         )
-    attended_hours = sum(s.academic_hours for d in days for s in d.sessions if s.attended)
-    record_eligibility = None
-    if rules is not None:
-        decision = eligibility.evaluate_one(db.session(), rules, programme, person)
-        record_eligibility = schemas.RecordEligibility(
+        for d in found.days
+    ]
+    decision, document = found.decision, found.document
+    return schemas.ParticipantRecord(
+        participant_id=person.id,
+        event_id=event_id,
+        full_name=person.full_name,
+        days=days,
+        attended_hours=found.attended_hours,
+        programme_hours=found.programme_hours,
+        eligibility=schemas.RecordEligibility(
             eligible=decision.eligible,
             reasons=eligibility.explain(decision, person.gender),
             summary=eligibility.summary_sentence(decision),
         )
-    document = current_document(event_id, participant_id)
-    certificate = None
-    if document is not None:
-        certificate = schemas.RecordCertificate(
+        if decision
+        else None,
+        certificate=schemas.RecordCertificate(
             **schemas.CertificateBrief.model_validate(document).model_dump(),
             verification_code=document.verification_code,
             downloadable=document.validity is Validity.valid
             and document.status is CertificateStatus.rendered,
         )
-    return schemas.ParticipantRecord(
-        participant_id=participant_id,
-        event_id=event_id,
-        full_name=person.full_name,
-        days=days,
-        attended_hours=attended_hours,
-        programme_hours=rules.academic_hours if rules else sum(s.academic_hours for s in programme.values()),
-        eligibility=record_eligibility,
-        certificate=certificate,
+        if document
+        else None,
     )
 
 
@@ -366,21 +356,8 @@ def participant_pdf(event_id: int, participant_id: int):
 def certificates_zip(event_id: int):
     """Every valid, rendered PDF of the event, streamed as one ZIP."""
     storage_dir = current_app.config["SETTINGS"].storage_dir
-    names: set[str] = set()
-    entries = []
-    for c in issuing.event_documents(db.session(), event_id):
-        if c.validity is not Validity.valid or c.status is not CertificateStatus.rendered or not c.pdf_path:
-            continue
-        if not storage.exists(storage_dir, c.pdf_path):
-            log.error("certificate %s is rendered but its PDF is missing", c.id)
-            continue
-        s = c.snapshot
-        name = archive.safe_name(" ".join(p for p in (c.number, s.get("surname"), s.get("first_name")) if p))
-        if name in names:
-            name = f"{name} ({c.id})"
-        names.add(name)
-        entries.append((f"{name}.pdf", lambda path=c.pdf_path: storage.open(storage_dir, path)))
     # Everything the stream needs is read now: the generator runs after the request's session is closed.
+    entries = archive.event_entries(issuing.event_documents(db.session(), event_id), storage_dir)
     response = Response(stream_with_context(archive.stream_zip(entries)), mimetype="application/zip")
     response.headers["Content-Disposition"] = f'attachment; filename="certificates-{event_id}.zip"'
     response.headers["X-Certificates-Count"] = str(len(entries))

@@ -16,7 +16,7 @@ from eventops.problems import invalid, not_found
 from services.certificates import eligibility, policy, registration_client, schemas
 from services.certificates.api import spec
 from services.certificates.api.common import registration_down, staff
-from services.certificates.issuing import template_for
+from services.certificates.issuing import template_for, today
 from services.certificates.models import CertificatePolicy, DocumentKind, ImageKind
 
 bp = Blueprint("policies_api", __name__, url_prefix="/api/v1")
@@ -30,7 +30,7 @@ def policy_or_404(event_id: int) -> CertificatePolicy:
 
 
 def policy_out(rules: CertificatePolicy) -> schemas.PolicyOut:
-    year = rules.updated_at.year if rules.updated_at else 2026
+    year = today().year
     return schemas.PolicyOut.model_validate(rules).model_copy(
         update={
             "required_hours": eligibility.required_hours(rules),
