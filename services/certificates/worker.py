@@ -228,6 +228,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--name", help="the worker's name in RQ (default: random)")
     args = parser.parse_args(argv)
     logs.configure("certificate-worker")
+    # WeasyPrint logs every step of every page at INFO: thousands of lines per batch, and time spent on them.
+    logging.getLogger("weasyprint.progress").setLevel(logging.WARNING)
     settings = Settings.from_env("certificates")
     started = time.perf_counter()
     renderer().warm_up()
