@@ -65,7 +65,11 @@ def test_settings_with_an_empty_secret_cannot_be_made(tmp_path, field):
 
 
 @pytest.mark.parametrize("configured", ["", "short"])
-@pytest.mark.parametrize("authorization", ["Bearer ", "Bearer", "Bearer short", f"Bearer {SERVICE_TOKEN}"])
+@pytest.mark.parametrize(
+    "authorization",
+    ["Bearer ", "Bearer", "Bearer short", f"Bearer {SERVICE_TOKEN}"],
+    ids=["empty", "no token", "short", "the real token"],  # the token is random: ids must be stable
+)
 def test_a_service_with_an_unusable_token_accepts_no_call(tmp_path, configured, authorization):
     """Even if its configured token is somehow empty or short, a service never matches a caller's token."""
     app = create_service_app("feedback", make_settings("feedback", f"sqlite:///{tmp_path}/f.db", tmp_path))

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app
 from flask import Response as FlaskResponse
+from flask_babel import gettext as _
 from spectree import Response
 
 from eventops import db
+from eventops.problems import not_found
 from services.feedback import building, exports, results, schemas
 from services.feedback.api import spec
 
@@ -38,18 +40,26 @@ def _download(body: bytes, mimetype: str, name: str) -> FlaskResponse:
     )
 
 
-@bp.get("/surveys/<int:survey_id>/responses.<any(xlsx, csv):fmt>")
+def _known_format(fmt: str) -> None:
+    # A plain string in the route (not an `any` converter) so that OpenAPI documents the parameter.
+    if fmt not in ("xlsx", "csv"):
+        raise not_found(_("Exports are available as .xlsx and .csv."))
+
+
+@bp.get("/surveys/<int:survey_id>/responses.<string:fmt>")
 @spec.validate(resp=Response(HTTP_200=None, HTTP_404=None, HTTP_409=None))
 def export_responses(survey_id: int, fmt: str):
+    _known_format(fmt)
     session = db.session()
     survey = building.get_survey(session, survey_id)
     body, mimetype = exports.write(exports.responses_table(session, survey), fmt, survey.title)
     return _download(body, mimetype, exports.filename(survey, "responses", fmt))
 
 
-@bp.get("/surveys/<int:survey_id>/summary.<any(xlsx, csv):fmt>")
+@bp.get("/surveys/<int:survey_id>/summary.<string:fmt>")
 @spec.validate(query=schemas.ResultsQuery, resp=Response(HTTP_200=None, HTTP_404=None))
 def export_summary(survey_id: int, fmt: str, query: schemas.ResultsQuery):
+    _known_format(fmt)
     session = db.session()
     survey = building.get_survey(session, survey_id)
     table = exports.summary_table(results.survey_results(session, survey, query, _figures()))
