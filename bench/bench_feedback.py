@@ -297,12 +297,15 @@ def random_answer(question: dict, rng: random.Random):
     return rng.choice(["Больше практики", "Раздаточные материалы заранее", "Дольше перерывы", ""]) or None
 
 
-def answer_rows(response_id: int, question: dict, value) -> list[dict]:
-    """The rows an answer is stored as (services/feedback/models.py: one per chosen option, ordinal 0…)."""
+def answer_rows(response: dict, question: dict, value) -> list[dict]:
+    """The rows an answer is stored as (services/feedback/models.py: one per chosen option, ordinal 0…,
+    each with the response's region and organisation)."""
     if value is None:
         return []
     base = {
-        "response_id": response_id,
+        "response_id": response["id"],
+        "region_code": response["region_code"],
+        "organisation": response["organisation"],
         "question_id": question["id"],
         "choice": None,
         "score": None,
@@ -343,7 +346,7 @@ def write_responses(database_url: str, survey: dict, rng: random.Random) -> None
                     }
                 )
                 for question in questions:
-                    answers += answer_rows(response_id, question, random_answer(question, rng))
+                    answers += answer_rows(responses[-1], question, random_answer(question, rng))
             connection.execute(insert(SurveyResponse), responses)
             connection.execute(insert(Answer), answers)
         if engine.dialect.name == "postgresql":

@@ -14,7 +14,6 @@ VIEWS = Path(web.__file__).parent / "views"
 #: view functions that still spell a path, each in another engineer's hands, to be converted there; when
 #: one is converted this test fails until it leaves the list, so the list only ever shrinks
 PENDING = {
-    "home.py:survey_results",  # moves to the survey pages
 }
 
 

@@ -436,6 +436,7 @@ def test_participant_answers_saves_as_they_go_and_submits(live_system, db_backen
         url, data={"csrf_token": token, "action": "submit", f"q{questions['rating']['id']}": "1"}
     )
     assert late.status_code == 409 and "Опрос закрыт" in late.text
+    assert 'value="5" checked' in late.text and 'value="1" checked' not in late.text  # what is saved
     assert (
         call(
             live_system, "feedback", "GET", f"/surveys/{survey['id']}/responses/by-participant/{person['id']}"

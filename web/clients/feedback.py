@@ -157,12 +157,17 @@ def results(
     organisation: str | None = None,
     session_id: int | None = None,
     population: int | None = None,
+    texts_limit: int | None = None,
 ) -> dict:
+    """Every question's figures under at most one filter, small groups withheld by the service; response
+    rates against `population`; at most `texts_limit` free texts per question (a sample; all are in the
+    export)."""
     params = {
         "region": region,
         "organisation": organisation,
         "session_id": session_id,
         "population": population,
+        "texts_limit": texts_limit,
     }
     return _api().get(
         f"/api/v1/surveys/{survey_id}/results",

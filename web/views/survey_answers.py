@@ -145,8 +145,15 @@ def save(token: str, survey_id: int):
         if exc.status == 409:  # closed (or not yet open) since the page was opened
             if request.htmx:
                 return _save_state(questions, message=exc.problem.get("detail"), failed=True)
-            fresh = feedback.survey(survey_id)
-            return _not_answerable(fresh, event, token=token, answers=answers, status=409)
+            # What is saved stays as it was: show that, not what was just sent.
+            saved = feedback.participant_response(survey_id, participant["id"])
+            return _not_answerable(
+                feedback.survey(survey_id),
+                event,
+                token=token,
+                answers=saved["answers"] if saved else {},
+                status=409,
+            )
         if exc.status not in (400, 422):
             raise
         errors, unplaced = answer_errors(exc)

@@ -40,6 +40,8 @@ bp = Blueprint("surveys", __name__)
 MAX_DEFINITION_BYTES = 512 * 1024
 #: question kinds the cross-tab can count
 CROSSTAB_KINDS = ("single", "multiple", "rating", "nps")
+#: free texts listed per question on the results page: enough to read at a glance; all are in the export
+TEXTS_SHOWN = 30
 
 
 # --- numbers and times in the person's language: 4,44 · 60 % · 7 окт., 10:00 ---------------------
@@ -393,14 +395,14 @@ def results(survey_id: int):
     session_id = request.args.get("session_id", type=int)
     population = _population(survey)
     try:
-        found = feedback.results(survey_id, **filters, population=population)
+        found = feedback.results(survey_id, **filters, population=population, texts_limit=TEXTS_SHOWN)
     except ServiceError as exc:
         if exc.status not in (400, 422):
             raise
         # Two filters at once, or a value the service refuses: the whole survey, with the reason.
         flash(exc.problem.get("detail") or exc.problem.get("title"))
         found, filters = (
-            feedback.results(survey_id, population=population),
+            feedback.results(survey_id, population=population, texts_limit=TEXTS_SHOWN),
             {"region": None, "organisation": None},
         )
     # The session filter leads to that session's own form: its results are that survey's results.
