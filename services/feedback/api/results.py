@@ -5,11 +5,9 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app
 from flask import Response as FlaskResponse
-from flask_babel import gettext as _
 from spectree import Response
 
 from eventops import db
-from eventops.problems import not_found
 from services.feedback import building, exports, results, schemas
 from services.feedback.api import spec
 
@@ -40,28 +38,41 @@ def _download(body: bytes, mimetype: str, name: str) -> FlaskResponse:
     )
 
 
-def _known_format(fmt: str) -> None:
-    # A plain string in the route (not an `any` converter) so that OpenAPI documents the parameter.
-    if fmt not in ("xlsx", "csv"):
-        raise not_found(_("Exports are available as .xlsx and .csv."))
-
-
-@bp.get("/surveys/<int:survey_id>/responses.<string:fmt>")
-@spec.validate(resp=Response(HTTP_200=None, HTTP_404=None, HTTP_409=None))
-def export_responses(survey_id: int, fmt: str):
-    _known_format(fmt)
+def _responses(survey_id: int, fmt: str):
     session = db.session()
     survey = building.get_survey(session, survey_id)
     body, mimetype = exports.write(exports.responses_table(session, survey), fmt, survey.title)
     return _download(body, mimetype, exports.filename(survey, "responses", fmt))
 
 
-@bp.get("/surveys/<int:survey_id>/summary.<string:fmt>")
-@spec.validate(query=schemas.ResultsQuery, resp=Response(HTTP_200=None, HTTP_404=None))
-def export_summary(survey_id: int, fmt: str, query: schemas.ResultsQuery):
-    _known_format(fmt)
+def _summary(survey_id: int, fmt: str, query: schemas.ResultsQuery):
     session = db.session()
     survey = building.get_survey(session, survey_id)
     table = exports.summary_table(results.survey_results(session, survey, query, _figures()))
     body, mimetype = exports.write(table, fmt, survey.title)
     return _download(body, mimetype, exports.filename(survey, "summary", fmt))
+
+
+# One route per format, with no path variable for it, so that OpenAPI documents each exactly.
+@bp.get("/surveys/<int:survey_id>/responses.xlsx")
+@spec.validate(resp=Response(HTTP_200=None, HTTP_404=None, HTTP_409=None))
+def export_responses_xlsx(survey_id: int):
+    return _responses(survey_id, "xlsx")
+
+
+@bp.get("/surveys/<int:survey_id>/responses.csv")
+@spec.validate(resp=Response(HTTP_200=None, HTTP_404=None, HTTP_409=None))
+def export_responses_csv(survey_id: int):
+    return _responses(survey_id, "csv")
+
+
+@bp.get("/surveys/<int:survey_id>/summary.xlsx")
+@spec.validate(query=schemas.ResultsQuery, resp=Response(HTTP_200=None, HTTP_404=None))
+def export_summary_xlsx(survey_id: int, query: schemas.ResultsQuery):
+    return _summary(survey_id, "xlsx", query)
+
+
+@bp.get("/surveys/<int:survey_id>/summary.csv")
+@spec.validate(query=schemas.ResultsQuery, resp=Response(HTTP_200=None, HTTP_404=None))
+def export_summary_csv(survey_id: int, query: schemas.ResultsQuery):
+    return _summary(survey_id, "csv", query)
