@@ -40,7 +40,7 @@ def write(storage_dir: Path | str, relative_path: str, data: bytes) -> None:
             file.write(data)
             file.flush()
             os.fsync(file.fileno())
-        os.chmod(tmp, 0o644)
+        os.chmod(tmp, 0o600)  # personal data: for the service alone
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

@@ -25,6 +25,8 @@ from services.certificates.models import Certificate, CertificatePolicy, Certifi
 from services.certificates.rendering import CertificateRenderer, Images, Printable, data_uri
 
 QUEUE_NAME = "certificates"
+#: where laid-out forms are kept, inside the storage folder (they hold no personal data)
+FORMS_FOLDER = "forms"
 #: certificates per job: one HTML document and one layout pass (the benchmark measures the choice)
 BATCH_SIZE = 20
 #: seconds between the retries of a failed render; the worker's scheduler moves them back to the queue
@@ -87,8 +89,12 @@ def _waiting_or_running(queue: Queue, job_id: str) -> bool:
 
 @cache
 def renderer() -> CertificateRenderer:
-    """One per process; the worker builds and warms it before it forks, so every job inherits it warm."""
-    return CertificateRenderer()
+    """One per process; the worker builds and warms it before it forks, so every job inherits it warm.
+
+    Laid-out forms are kept in the storage folder too: each job runs in a fresh fork, which would otherwise
+    lay out again the forms its predecessor already had.
+    """
+    return CertificateRenderer(forms_dir=Settings.from_env("certificates").storage_dir / FORMS_FOLDER)
 
 
 @cache

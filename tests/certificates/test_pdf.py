@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 
+import pikepdf
 import pytest
 from PIL import Image
 from pypdf import PdfReader
@@ -71,9 +72,10 @@ def test_verb_and_hours_agree(renderer, gender, hours, verb, printed):
 
 
 def test_a_missing_patronymic_leaves_no_gap(renderer):
-    text = pdf_text(renderer.render(dict(SNAPSHOT, patronymic=None), URL))
-    assert "Ёлкина Анна с 7 по 9 октября" in text
-    assert "None" not in text
+    pdf = renderer.render(dict(SNAPSHOT, patronymic=None), URL)
+    lines = [line.strip() for line in PdfReader(io.BytesIO(pdf)).pages[0].extract_text().splitlines()]
+    assert "Ёлкина Анна" in lines  # the name's line, with no space left where the patronymic would be
+    assert "None" not in pdf_text(pdf)
 
 
 def test_statement_is_a_spravka_with_attended_hours(renderer):
@@ -93,14 +95,15 @@ def test_statement_is_a_spravka_with_attended_hours(renderer):
     assert "УДОСТОВЕРЕНИЕ" not in text
     assert "Иванов Пётр Ильич" in text
     assert "обучался в ЮРИУ РАНХиГС" in text
-    assert "в объёме 24 академических часа и освоил 12 академических часов." in text
+    assert "в объёме 24 академических часа." in text
+    assert "Он освоил 12 академических часов программы." in text
     assert "Регистрационный номер СО-2026-0007" in text
     reader = PdfReader(io.BytesIO(pdf))
     assert reader.metadata.title == "Справка об обучении СО-2026-0007"
     width, height = reader.pages[0].mediabox.width, reader.pages[0].mediabox.height
     assert height > width  # a portrait letter
     female = pdf_text(renderer.render(dict(snapshot, gender="female"), URL))
-    assert "обучалась" in female and "освоила 12 академических часов" in female
+    assert "обучалась" in female and "Она освоила 12 академических часов" in female
 
 
 def test_pdf_metadata_and_embedded_fonts(renderer):
@@ -208,13 +211,89 @@ def test_fetcher_allows_data_uris_and_template_files():
     css.close()
 
 
-def test_a_template_that_reaches_out_stops_the_render(tmp_path):
-    # Were a template ever to point at the network, the render fails instead of fetching it.
-    for name in ("certificate.css", "certificate.html", "statement.html", "signature.html"):
-        (tmp_path / name).write_text((rendering.TEMPLATES / name).read_text())
-    page = (rendering.TEMPLATES / "documents.html").read_text()
-    (tmp_path / "documents.html").write_text(
-        page.replace("<body>", '<body><img src="http://127.0.0.1:9/x.png">')
-    )
+@pytest.mark.parametrize("layer", ["form.html", "fields.html"])
+def test_a_template_that_reaches_out_stops_the_render(tmp_path, layer):
+    # Were a template of either layer ever to point at the network, the render fails instead of fetching it.
+    for template in rendering.TEMPLATES.iterdir():
+        (tmp_path / template.name).write_text(template.read_text())
+    page = (rendering.TEMPLATES / layer).read_text()
+    (tmp_path / layer).write_text(page.replace("<body>", '<body><img src="http://127.0.0.1:9/x.png">'))
     with pytest.raises(BaseException, match=r"x\.png"):
         CertificateRenderer(tmp_path).render(SNAPSHOT, URL)
+
+
+def _images_in_file(pdf: bytes) -> int:
+    with pikepdf.open(io.BytesIO(pdf)) as document:
+        return sum(
+            1
+            for obj in document.objects
+            if isinstance(obj, pikepdf.Stream) and obj.get("/Subtype") == "/Image"
+        )
+
+
+def test_each_file_of_a_batch_carries_only_its_own_holder(renderer):
+    # The personal layer of a batch is one PDF whose pages share resources: a person's file must keep only
+    # what their own page draws — not, unseen, another holder's QR code and so their verification link.
+    items = [
+        Printable(i, dict(SNAPSHOT, surname=f"Фамилия{i}", number=f"ПК-2026-{i:04}"), f"{URL}{i}")
+        for i in range(1, 6)
+    ]
+    for certificate_id, pdf in renderer.render_many(items):
+        assert _images_in_file(pdf) == 1
+        raw = b"".join(
+            obj.read_bytes()
+            for obj in pikepdf.open(io.BytesIO(pdf)).objects
+            if isinstance(obj, pikepdf.Stream) and obj.get("/Subtype") != "/Image"
+        )
+        assert qr_codes(pdf) == [f"{URL}{certificate_id}"]
+        others = [f"ПК-2026-{i:04}" for i in range(1, 6) if i != certificate_id]
+        assert all(other not in pdf_text(pdf) for other in others)
+        assert all(f"{URL}{i}".encode() not in raw for i in range(1, 6) if i != certificate_id)
+
+
+def test_a_form_is_laid_out_once_and_kept_for_the_next_process(tmp_path, monkeypatch):
+    first = CertificateRenderer(forms_dir=tmp_path)
+    laid_out = []
+    lay_out = first._lay_out_form
+    monkeypatch.setattr(first, "_lay_out_form", lambda key, html: laid_out.append(key) or lay_out(key, html))
+    people = [
+        Printable(i, dict(SNAPSHOT, surname=f"Фамилия{i}", gender=("male", "female")[i % 2]), f"{URL}{i}")
+        for i in range(6)
+    ]
+    pdfs = first.render_many(people)
+    assert len(laid_out) == 2  # one form per gender: «прошёл» and «прошла»
+    assert sorted(path.name for path in tmp_path.iterdir()) == sorted(f"{key}.json" for key in laid_out)
+    # A fresh renderer (a forked job that starts empty) takes the stored forms instead of laying them out.
+    second = CertificateRenderer(forms_dir=tmp_path)
+    laid_out.clear()
+    lay_out = second._lay_out_form
+    monkeypatch.setattr(second, "_lay_out_form", lambda key, html: laid_out.append(key) or lay_out(key, html))
+    again = second.render_many(people)
+    assert laid_out == []
+    assert [pdf_text(pdf) for _, pdf in again] == [pdf_text(pdf) for _, pdf in pdfs]
+    # What the form prints is its key: another programme is another form.
+    other = second.render_many([Printable(9, dict(SNAPSHOT, programme_title="Другая программа"), URL)])
+    assert len(laid_out) == 1
+    assert "«Другая программа»" in pdf_text(other[0][1])
+
+
+def test_a_damaged_stored_form_is_laid_out_anew(tmp_path):
+    CertificateRenderer(forms_dir=tmp_path).render(SNAPSHOT, URL)
+    [stored] = tmp_path.iterdir()
+    stored.write_bytes(b"{not json")
+    text = pdf_text(CertificateRenderer(forms_dir=tmp_path).render(SNAPSHOT, URL))
+    assert "Ёлкина Анна Сергеевна" in text
+    assert stored.read_bytes().startswith(b'{"pdf"')
+
+
+@pytest.mark.parametrize("kind", ["certificate", "statement"])
+def test_a_very_long_name_is_printed_whole_on_one_page(renderer, kind):
+    snapshot = dict(
+        SNAPSHOT,
+        kind=kind,
+        surname="Римская-Корсакова-Константинопольская-Преображенская",
+        first_name="Александра-Виктория",
+        patronymic="Алиевна кызы",
+    )
+    text = pdf_text(renderer.render(snapshot, URL)).replace("- ", "-")  # the name may wrap at a hyphen
+    assert "Римская-Корсакова-Константинопольская-Преображенская Александра-Виктория Алиевна кызы" in text
