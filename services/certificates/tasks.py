@@ -137,7 +137,7 @@ def render_certificates(certificate_ids: list[int]) -> dict[str, int]:
         counts["skipped"] += len(certificate_ids) - len(rows)
         for event_id, certificates in _by_event(todo).items():
             images = _images(session, event_id)
-            for certificate, error in _render_and_store(session, settings, certificates, images):
+            for certificate, error in _render_and_store(settings, certificates, images):
                 if error is None:
                     counts["rendered"] += 1
                     continue
@@ -145,7 +145,9 @@ def render_certificates(certificate_ids: list[int]) -> dict[str, int]:
                 certificate.error = error
                 if last_attempt:
                     certificate.status = CertificateStatus.failed
-                session.commit()
+            # One commit for the batch: each PDF is already stored, so a run that dies before this commit
+            # leaves files the next run takes as they are (above), and nothing is rendered twice.
+            session.commit()
     if counts["failed"]:
         raise RenderFailed(
             f"{counts['failed']} of {len(certificate_ids)} certificates failed: see their errors"
@@ -153,8 +155,9 @@ def render_certificates(certificate_ids: list[int]) -> dict[str, int]:
     return counts
 
 
-def _render_and_store(session: Session, settings: Settings, certificates: list[Certificate], images: Images):
-    """Yield (certificate, None) for each one stored and committed, (certificate, error) for each failure.
+def _render_and_store(settings: Settings, certificates: list[Certificate], images: Images):
+    """Yield (certificate, None) for each one stored (its row marked, not committed), (certificate, error)
+    for each failure.
 
     The batch is laid out as one document; if that fails, each certificate is tried alone so that one bad
     snapshot does not hold back the others.
@@ -164,7 +167,7 @@ def _render_and_store(session: Session, settings: Settings, certificates: list[C
     try:
         rendered = renderer().iter_render(list(printables.values()), images)
         for certificate_id, pdf in rendered:
-            _store(session, settings, by_id[certificate_id], pdf)
+            _store(settings, by_id[certificate_id], pdf)
             yield by_id[certificate_id], None
         return
     except JobTimeoutException:
@@ -178,7 +181,7 @@ def _render_and_store(session: Session, settings: Settings, certificates: list[C
             continue  # stored before the batch failed
         try:
             [(_, pdf)] = renderer().render_many([printables[certificate.id]], images)
-            _store(session, settings, certificate, pdf)
+            _store(settings, certificate, pdf)
         except JobTimeoutException:
             raise
         except Exception as exc:  # the certificate's own problem: recorded on it, the others go on
@@ -188,12 +191,12 @@ def _render_and_store(session: Session, settings: Settings, certificates: list[C
             yield certificate, None
 
 
-def _store(session: Session, settings: Settings, certificate: Certificate, pdf: bytes) -> None:
-    # The file first, then the row: a row that says rendered always has its whole PDF behind it.
+def _store(settings: Settings, certificate: Certificate, pdf: bytes) -> None:
+    # The file first, then the row (committed by the caller): a row that says rendered always has its whole
+    # PDF behind it.
     storage.write(settings.storage_dir, _path(certificate), pdf)
     log.info("certificate rendered", extra={"fields": {"certificate_id": certificate.id, "bytes": len(pdf)}})
     _mark_rendered(certificate)
-    session.commit()
 
 
 def _mark_rendered(certificate: Certificate) -> None:
