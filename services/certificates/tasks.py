@@ -28,7 +28,7 @@ QUEUE_NAME = "certificates"
 #: where laid-out forms are kept, inside the storage folder (they hold no personal data)
 FORMS_FOLDER = "forms"
 #: certificates per job: one HTML document and one layout pass (the benchmark measures the choice)
-BATCH_SIZE = 20
+BATCH_SIZE = 40
 #: seconds between the retries of a failed render; the worker's scheduler moves them back to the queue
 RETRY_INTERVALS = (5, 30, 120)
 #: a batch takes a few seconds; this only stops a render that hangs

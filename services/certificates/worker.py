@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import ctypes
+import gc
 import logging
 import os
 import signal
@@ -244,6 +245,11 @@ def main(argv: list[str] | None = None) -> None:
             }
         },
     )
+    # Everything made so far (WeasyPrint, fonts, templates: most of the heap) is left out of the garbage
+    # collector's scans: a forked horse that scanned it would write to every page it shares with us and so
+    # copy them all, costing CPU on every job and memory in every horse.
+    gc.collect()
+    gc.freeze()
     connection = connect(settings.redis_url)
     worker = CertificateWorker(
         [Queue(QUEUE_NAME, connection=connection)], connection=connection, name=args.name
