@@ -11,6 +11,7 @@ import hashlib
 import logging
 from collections import defaultdict
 from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
 from functools import cache
 
 from rq import Queue, Retry, get_current_job
@@ -165,10 +166,17 @@ def _render_and_store(settings: Settings, certificates: list[Certificate], image
     printables = {c.id: _printable_of(c, settings.public_url) for c in certificates}
     by_id = {c.id: c for c in certificates}
     try:
-        rendered = renderer().iter_render(list(printables.values()), images)
-        for certificate_id, pdf in rendered:
-            _store(settings, by_id[certificate_id], pdf)
-            yield by_id[certificate_id], None
+        # Storing a PDF mostly waits for the disk (fsync): a thread does it while the next one is made.
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="certificate-store") as writer:
+            stores = [
+                (by_id[certificate_id], writer.submit(_store, settings, by_id[certificate_id], pdf))
+                for certificate_id, pdf in renderer().iter_render(list(printables.values()), images)
+            ]
+            for _certificate, store in stores:
+                store.result()
+        for certificate, _store_done in stores:
+            _mark_rendered(certificate)
+            yield certificate, None
         return
     except JobTimeoutException:
         raise
@@ -177,8 +185,10 @@ def _render_and_store(settings: Settings, certificates: list[Certificate], image
             "batch render failed; rendering one by one", extra={"fields": {"count": len(certificates)}}
         )
     for certificate in certificates:
-        if certificate.status is CertificateStatus.rendered:
-            continue  # stored before the batch failed
+        if storage.exists(settings.storage_dir, _path(certificate)):
+            _mark_rendered(certificate)  # stored before the batch failed: taken, not rendered again
+            yield certificate, None
+            continue
         try:
             [(_, pdf)] = renderer().render_many([printables[certificate.id]], images)
             _store(settings, certificate, pdf)
@@ -188,15 +198,15 @@ def _render_and_store(settings: Settings, certificates: list[Certificate], image
             log.exception("certificate render failed", extra={"fields": {"certificate_id": certificate.id}})
             yield certificate, f"{type(exc).__name__}: {exc}"[:2000]
         else:
+            _mark_rendered(certificate)
             yield certificate, None
 
 
 def _store(settings: Settings, certificate: Certificate, pdf: bytes) -> None:
-    # The file first, then the row (committed by the caller): a row that says rendered always has its whole
-    # PDF behind it.
+    # The file first, then the row (marked and committed by the caller): a row that says rendered always
+    # has its whole PDF behind it.
     storage.write(settings.storage_dir, _path(certificate), pdf)
     log.info("certificate rendered", extra={"fields": {"certificate_id": certificate.id, "bytes": len(pdf)}})
-    _mark_rendered(certificate)
 
 
 def _mark_rendered(certificate: Certificate) -> None:
