@@ -159,9 +159,9 @@ def results(
     population: int | None = None,
     texts_limit: int | None = None,
 ) -> dict:
-    """Every question's figures under at most one filter, small groups withheld by the service; response
-    rates against `population`; at most `texts_limit` free texts per question (a sample; all are in the
-    export)."""
+    """Every question's figures under the filters (a region, an organisation, or both), small groups
+    withheld by the service; response rates against `population`; at most `texts_limit` free texts per
+    question (a sample; all are in the export)."""
     params = {
         "region": region,
         "organisation": organisation,
