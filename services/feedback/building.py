@@ -160,6 +160,24 @@ def survey_out(session: Session, survey: Survey) -> schemas.SurveyOut:
     )
 
 
+def survey_form_out(survey: Survey) -> schemas.SurveyForm:
+    """The survey for its form: no query beyond the survey itself."""
+    return schemas.SurveyForm(
+        id=survey.id,
+        event_id=survey.event_id,
+        title=survey.title,
+        kind=survey.kind,
+        session_id=survey.session_id,
+        session_title=survey.session_title,
+        anonymous=survey.anonymous,
+        status=survey.status,
+        opens_at=survey.opens_at,
+        answerable=survey.is_open(utcnow()),
+        public_token=survey.public_token if survey.anonymous else None,
+        questions=[question_out(q) for q in ordered(survey.live_questions)],
+    )
+
+
 # --- questions --------------------------------------------------------------------------------------------
 
 
