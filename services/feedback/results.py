@@ -13,10 +13,11 @@ from __future__ import annotations
 
 from collections import OrderedDict, defaultdict
 from collections.abc import Hashable
+from functools import lru_cache
 from threading import Lock
 
 from flask_babel import gettext as _
-from sqlalchemy import and_, func, select, union_all
+from sqlalchemy import and_, bindparam, func, select, union_all
 from sqlalchemy.orm import Session
 
 from eventops.problems import Problem, field_error, invalid_request_detail, not_found
@@ -117,28 +118,37 @@ def _texts(session: Session, questions: list[Question], narrow: Narrow, limit: i
     texts: dict[int, list[str]] = {question.id: [] for question in questions}
     if not questions or not limit:
         return texts
-    parts = []
-    for question in questions:
-        if question.kind in TEXT_KINDS:
+    parts = tuple((question.id, question.kind in TEXT_KINDS) for question in questions)
+    statement = _texts_statement(parts, tuple(dimension for dimension, _value in narrow), limit)
+    values = {f"narrow_{dimension}": value for dimension, value in narrow}
+    for question_id, _response_id, text in session.execute(statement, values):
+        texts[question_id].append(text)
+    return texts
+
+
+@lru_cache(maxsize=256)
+def _texts_statement(parts: tuple[tuple[int, bool], ...], dimensions: tuple[str, ...], limit: int):
+    """The texts query of _texts, built once per shape (questions, filtered dimensions, limit): building a
+    compound statement costs more CPU than running it. The filter's values are bound parameters."""
+    selects = []
+    for question_id, free_text in parts:
+        if free_text:
             # The whole key prefix of ix_answers_tally: its entries then come in response id order.
             which = and_(Answer.choice.is_(None), Answer.score.is_(None), Answer.ordinal == 0)
         else:
             which = Answer.choice == OTHER
         statement = (
             select(Answer.question_id, Answer.response_id, Answer.text)
-            .where(Answer.question_id == question.id, which, Answer.text.is_not(None))
+            .where(Answer.question_id == question_id, which, Answer.text.is_not(None))
             .order_by(Answer.response_id)
             .limit(limit)
         )
-        statement = _within(statement, narrow)
+        for dimension in dimensions:
+            statement = statement.where(ANSWER_DIMENSIONS[dimension] == bindparam(f"narrow_{dimension}"))
         # Each part as a subquery: SQLite takes ORDER BY and LIMIT inside a compound select only so.
-        parts.append(select(statement.subquery()))
-    every = union_all(*parts).subquery()
-    for question_id, _response_id, text in session.execute(
-        select(every).order_by(every.c.question_id, every.c.response_id)
-    ):
-        texts[question_id].append(text)
-    return texts
+        selects.append(select(statement.subquery()))
+    every = union_all(*selects).subquery()
+    return select(every).order_by(every.c.question_id, every.c.response_id)
 
 
 def _choices_result(
