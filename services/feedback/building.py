@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from eventops.db import utcnow
 from eventops.i18n import TIMEZONE
@@ -49,7 +49,9 @@ def new_option_id() -> str:
 
 
 def get_survey(session: Session, survey_id: int) -> Survey:
-    survey = session.get(Survey, survey_id)
+    # With its questions in the same query: almost every request reads them (a save checks each answer),
+    # and on PostgreSQL each query is a round trip.
+    survey = session.get(Survey, survey_id, options=[joinedload(Survey.questions)])
     if survey is None:
         raise not_found(_("There is no such survey."))
     return survey
@@ -155,6 +157,24 @@ def survey_out(session: Session, survey: Survey) -> schemas.SurveyOut:
     return schemas.SurveyOut(
         **_summary_fields(survey, counts, utcnow()),
         questions=[question_out(q, answered.get(q.id, 0)) for q in live],
+    )
+
+
+def survey_form_out(survey: Survey) -> schemas.SurveyForm:
+    """The survey for its form: no query beyond the survey itself."""
+    return schemas.SurveyForm(
+        id=survey.id,
+        event_id=survey.event_id,
+        title=survey.title,
+        kind=survey.kind,
+        session_id=survey.session_id,
+        session_title=survey.session_title,
+        anonymous=survey.anonymous,
+        status=survey.status,
+        opens_at=survey.opens_at,
+        answerable=survey.is_open(utcnow()),
+        public_token=survey.public_token if survey.anonymous else None,
+        questions=[question_out(q) for q in ordered(survey.live_questions)],
     )
 
 

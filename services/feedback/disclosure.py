@@ -13,8 +13,16 @@ dimension (region, organisation) is treated as a partition of the respondents:
 
 Respondents without a region or organisation count in the totals and are never a group of their own.
 The same decision serves a filter of the results and a row of the cross-tab, so one cannot be used to
-undo the other. Filters take one dimension at a time (see results.py): a filter on two would be a cell
-of the region × organisation table, and its differences with both margins would have to be kept too.
+undo the other.
+
+A filter on both (a region and an organisation) is a cell of the region × organisation table. Cells
+could be subtracted from the margins shown above, from each other, and along chains of them, so a cell
+is shown only inside a closed block: a set of shown regions and shown organisations such that every
+respondent of those regions is in those organisations and the other way round, and every non-empty cell
+of the block holds at least the threshold. Each region and organisation of the block is then exactly the
+sum of its shown cells, and no shown cell touches a region or organisation outside it: the cells add
+groups of at least the threshold and tell nothing about any withheld group that the margins did not.
+(The common case is an organisation that lies in one region: its cell is the organisation itself.)
 
 Everything here works on counts already aggregated in SQL; nothing reads the database.
 """
@@ -23,22 +31,38 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Hashable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 #: (region, organisation) -> respondents
 Cells = Mapping[tuple[Hashable, Hashable], int]
 
 
+#: a filter: ((dimension, value), ...), "region" and/or "organisation", each at most once, in that order
+Narrow = tuple[tuple[str, Hashable], ...]
+
+
 @dataclass(frozen=True)
 class Shown:
-    """The values of each dimension whose group may be shown, and the group sizes."""
+    """The values of each dimension whose group may be shown, the (region, organisation) cells a filter
+    on both may show, and the group sizes."""
 
     total: int
     regions: dict[Hashable, int]
     organisations: dict[Hashable, int]
+    cells: dict[tuple[Hashable, Hashable], int] = field(default_factory=dict)
 
     def allows(self, dimension: str, value: Hashable) -> bool:
         return value in (self.regions if dimension == "region" else self.organisations)
+
+    def size(self, narrow: Narrow) -> int:
+        """The size of the group a filter narrows to, or 0 when that group may not be shown."""
+        given = dict(narrow)
+        if not given:
+            return self.total
+        if set(given) == {"region", "organisation"}:
+            return self.cells.get((given["region"], given["organisation"]), 0)
+        ((dimension, value),) = narrow
+        return (self.regions if dimension == "region" else self.organisations).get(value, 0)
 
 
 def _margins(cells: Cells) -> tuple[dict, dict]:
@@ -123,4 +147,29 @@ def shown_groups(cells: Cells, threshold: int) -> Shown:
         total,
         {v: regions[v] for v in shown_regions},
         {v: organisations[v] for v in shown_organisations},
+        _block_cells(cells, set(shown_regions), set(shown_organisations), threshold),
     )
+
+
+def _block_cells(cells: Cells, regions: set, organisations: set, threshold: int) -> dict:
+    """The cells of the largest closed block (see above) within the shown regions and organisations: a
+    region leaves it when any of its respondents is in a cell that cannot be shown (too small, or in an
+    organisation outside the block, or without one), an organisation likewise, until nothing changes."""
+    filled = {key: count for key, count in cells.items() if count}
+    changed = True
+    while changed:
+        changed = False
+        for (region, organisation), count in filled.items():
+            if count >= threshold and region in regions and organisation in organisations:
+                continue
+            if region in regions:
+                regions.discard(region)
+                changed = True
+            if organisation in organisations:
+                organisations.discard(organisation)
+                changed = True
+    return {
+        (region, organisation): count
+        for (region, organisation), count in filled.items()
+        if region in regions and organisation in organisations
+    }

@@ -5,7 +5,7 @@ ordinal-0 answer rows, so a multiple-choice question's shares are shares of resp
 more than 100%. A request makes a handful of queries: the group sizes behind the threshold (responses,
 GROUP BY region and organisation), the counts under the filter (answers, GROUP BY question, choice,
 score), with a filter the per-question group sizes (answers, GROUP BY question, region, organisation),
-and a short query per free-text question. Each reads one index range of `answers` in GROUP BY order,
+and one query for the free texts (a short range per question). Each reads index ranges of `answers`,
 without a join (answers carry the respondent's region and organisation): see models.Answer.
 """
 
@@ -13,16 +13,17 @@ from __future__ import annotations
 
 from collections import OrderedDict, defaultdict
 from collections.abc import Hashable
+from functools import lru_cache
 from threading import Lock
 
 from flask_babel import gettext as _
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_, bindparam, func, select, union_all
 from sqlalchemy.orm import Session
 
 from eventops.problems import Problem, field_error, invalid_request_detail, not_found
 from services.feedback import schemas
 from services.feedback.building import ordered
-from services.feedback.disclosure import Shown, shown_groups
+from services.feedback.disclosure import Narrow, Shown, shown_groups
 from services.feedback.models import (
     CHOICE_KINDS,
     OTHER,
@@ -48,24 +49,20 @@ def _submitted(survey: Survey):
     return and_(Response.survey_id == survey.id, Response.submitted_at.is_not(None))
 
 
-def _narrowed(query: schemas.ResultsQuery) -> tuple[str, str] | None:
-    if query.region is not None and query.organisation is not None:
-        raise Problem(
-            422,
-            detail=invalid_request_detail(),
-            errors=[
-                field_error(
-                    "organisation",
-                    "one_filter_at_a_time",
-                    _("Filter by region or by organisation, one at a time."),
-                )
-            ],
-        )
-    if query.region is not None:
-        return "region", query.region
-    if query.organisation is not None:
-        return "organisation", query.organisation
-    return None
+def _narrowed(query: schemas.ResultsQuery) -> Narrow:
+    """The filter as ((dimension, value), ...): a region, an organisation, or both (disclosure.py says
+    which combined groups may be shown)."""
+    return tuple(
+        (dimension, value)
+        for dimension, value in (("region", query.region), ("organisation", query.organisation))
+        if value is not None
+    )
+
+
+def _within(statement, narrow: Narrow):
+    for dimension, value in narrow:
+        statement = statement.where(ANSWER_DIMENSIONS[dimension] == value)
+    return statement
 
 
 def _group_cells(session: Session, survey: Survey) -> dict[tuple, int]:
@@ -92,7 +89,7 @@ def _question_cells(session: Session, question_ids: list[int]) -> dict[int, dict
     return cells
 
 
-def _counts(session: Session, question_ids: list[int], narrow: tuple[str, str] | None):
+def _counts(session: Session, question_ids: list[int], narrow: Narrow):
     """{question id: {(choice, score): (rows, respondents among them)}} under the filter."""
     counts: dict[int, dict[tuple, tuple[int, int]]] = defaultdict(dict)
     if not question_ids:
@@ -108,33 +105,50 @@ def _counts(session: Session, question_ids: list[int], narrow: tuple[str, str] |
         .where(Answer.question_id.in_(question_ids))
         .group_by(Answer.question_id, Answer.choice, Answer.score)
     )
-    if narrow:
-        statement = statement.where(ANSWER_DIMENSIONS[narrow[0]] == narrow[1])
-    for question_id, choice, score, rows, first in session.execute(statement):
+    for question_id, choice, score, rows, first in session.execute(_within(statement, narrow)):
         counts[question_id][(choice, score)] = (rows, first)
     return counts
 
 
-def _texts(session: Session, questions: list[Question], narrow, limit: int) -> dict[int, list[str]]:
+def _texts(session: Session, questions: list[Question], narrow: Narrow, limit: int) -> dict[int, list[str]]:
     """Up to `limit` texts of each question (free texts, or «другое» of a choice question), under the
-    filter. They come in the order of the random response ids: a fair sample, and no order of answering."""
-    texts: dict[int, list[str]] = {}
-    for question in questions if limit else []:
-        if question.kind in TEXT_KINDS:
+    filter. They come in the order of the random response ids: a fair sample, and no order of answering.
+    One query for all the questions (a UNION ALL of one short range each): on PostgreSQL every query is
+    a round trip."""
+    texts: dict[int, list[str]] = {question.id: [] for question in questions}
+    if not questions or not limit:
+        return texts
+    parts = tuple((question.id, question.kind in TEXT_KINDS) for question in questions)
+    statement = _texts_statement(parts, tuple(dimension for dimension, _value in narrow), limit)
+    values = {f"narrow_{dimension}": value for dimension, value in narrow}
+    for question_id, _response_id, text in session.execute(statement, values):
+        texts[question_id].append(text)
+    return texts
+
+
+@lru_cache(maxsize=256)
+def _texts_statement(parts: tuple[tuple[int, bool], ...], dimensions: tuple[str, ...], limit: int):
+    """The texts query of _texts, built once per shape (questions, filtered dimensions, limit): building a
+    compound statement costs more CPU than running it. The filter's values are bound parameters."""
+    selects = []
+    for question_id, free_text in parts:
+        if free_text:
             # The whole key prefix of ix_answers_tally: its entries then come in response id order.
             which = and_(Answer.choice.is_(None), Answer.score.is_(None), Answer.ordinal == 0)
         else:
             which = Answer.choice == OTHER
         statement = (
-            select(Answer.text)
-            .where(Answer.question_id == question.id, which, Answer.text.is_not(None))
+            select(Answer.question_id, Answer.response_id, Answer.text)
+            .where(Answer.question_id == question_id, which, Answer.text.is_not(None))
             .order_by(Answer.response_id)
             .limit(limit)
         )
-        if narrow:
-            statement = statement.where(ANSWER_DIMENSIONS[narrow[0]] == narrow[1])
-        texts[question.id] = list(session.scalars(statement))
-    return texts
+        for dimension in dimensions:
+            statement = statement.where(ANSWER_DIMENSIONS[dimension] == bindparam(f"narrow_{dimension}"))
+        # Each part as a subquery: SQLite takes ORDER BY and LIMIT inside a compound select only so.
+        selects.append(select(statement.subquery()))
+    every = union_all(*selects).subquery()
+    return select(every).order_by(every.c.question_id, every.c.response_id)
 
 
 def _choices_result(
@@ -209,10 +223,10 @@ def _filter_choices(session: Session, survey: Survey, shown: Shown) -> schemas.F
 
 class Figures:
     """The survey-wide parts of results, kept per process while a survey's data stays the same: the group
-    sizes behind the threshold, the counts without a filter, and which groups each question may show.
-    They are what takes long (every answer of the survey is counted); what a filter narrows to is counted
-    afresh for each request. A submitted, edited or new response, or any change to the survey, changes
-    the version and so the key."""
+    sizes behind the threshold, the counts without a filter, which groups each question may show, and
+    the cross-tabs (counted over the whole survey too). They are what takes long (every answer of the
+    survey is counted); what a filter narrows to is counted afresh for each request. A submitted, edited
+    or new response, or any change to the survey, changes the version and so the key."""
 
     def __init__(self, size: int = 64):
         self.size, self.entries, self.lock = size, OrderedDict(), Lock()
@@ -246,18 +260,19 @@ class _Survey:
         self.version = data_version(session, survey) if figures is not None else None
         self.ids = [q.id for q in survey.questions if q.kind is not QuestionKind.section]
 
-    def _get(self, piece: str, compute):
+    def piece(self, piece: Hashable, compute):
+        """compute()'s answer, from the cache while this survey's data version stays the same."""
         if self.figures is None:
             return compute()
         return self.figures.get((*self.version, piece), compute)
 
     def group(self) -> Shown:
-        return self._get(
+        return self.piece(
             "group", lambda: shown_groups(_group_cells(self.session, self.survey), self.survey.min_group_size)
         )
 
     def counts(self) -> dict:
-        return self._get("counts", lambda: _counts(self.session, self.ids, None))
+        return self.piece("counts", lambda: _counts(self.session, self.ids, ()))
 
     def shown(self) -> dict[int, Shown]:
         """{question id: its shown groups}. A question everyone answered has the survey's own groups."""
@@ -271,7 +286,7 @@ class _Survey:
             shown.update({q: shown_groups(cells.get(q, {}), threshold) for q in partial})
             return shown
 
-        return self._get("shown", compute)
+        return self.piece("shown", compute)
 
 
 def survey_results(
@@ -283,35 +298,30 @@ def survey_results(
     shown = data.group()
     # The session filter narrows to this survey's own session: any other session has no responses here.
     other_session = query.session_id is not None and query.session_id != survey.session_id
-    if other_session:
-        group = 0
-    elif narrow is None:
-        group = shown.total
-    else:
-        group = (shown.regions if narrow[0] == "region" else shown.organisations).get(narrow[1], 0)
+    group = 0 if other_session else shown.size(narrow)
     group_withheld = group < threshold
 
     questions = ordered(survey.questions)
     answerable = [q for q in questions if q.kind is not QuestionKind.section]
     if group_withheld:
         counts = {}
-    elif narrow is None:
+    elif not narrow:
         counts = data.counts()
     else:
         counts = _counts(session, data.ids, narrow)
     respondents = {q.id: sum(first for _rows, first in counts.get(q.id, {}).values()) for q in answerable}
     allowed: dict[int, bool] = {q.id: respondents[q.id] >= threshold for q in answerable}
-    if narrow is not None and not group_withheld:
+    if narrow and not group_withheld:
         per_question = data.shown()
         for question in answerable:
-            allowed[question.id] = allowed[question.id] and per_question[question.id].allows(*narrow)
+            allowed[question.id] = allowed[question.id] and per_question[question.id].size(narrow) > 0
     with_texts = [
         q
         for q in answerable
         if allowed[q.id] and (q.kind in TEXT_KINDS or q.allow_other or (OTHER, None) in counts.get(q.id, {}))
     ]
     texts = _texts(session, with_texts, narrow, query.texts_limit)
-    rate_base = query.population if narrow is None and query.population else None
+    rate_base = query.population if not narrow and query.population else None
 
     results = []
     for question in questions:
@@ -391,17 +401,25 @@ def crosstab(
             ],
         )
     threshold = survey.min_group_size
-    shown = _Survey(session, survey, figures).shown()[question.id]
+    data = _Survey(session, survey, figures)
+    shown = data.shown()[question.id]
     groups = shown.regions if query.by == "region" else shown.organisations
     dimension = ANSWER_DIMENSIONS[query.by]
 
+    def tally() -> list[tuple]:
+        # Survey-wide, like the figures without a filter: kept while the survey's data stays the same.
+        return [
+            tuple(row)
+            for row in session.execute(
+                select(dimension, Answer.choice, Answer.score, func.count())
+                .where(Answer.question_id == question.id)
+                .group_by(dimension, Answer.choice, Answer.score)
+            )
+        ]
+
     per_value: dict[Hashable, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     totals: dict[str, int] = defaultdict(int)
-    for value, choice, score, count in session.execute(
-        select(dimension, Answer.choice, Answer.score, func.count())
-        .where(Answer.question_id == question.id)
-        .group_by(dimension, Answer.choice, Answer.score)
-    ):
+    for value, choice, score, count in data.piece(("crosstab", question.id, query.by), tally):
         column = choice if choice is not None else str(score)
         totals[column] += count
         if value in groups:

@@ -140,6 +140,27 @@ class SurveyOut(SurveySummary):
     questions: list[QuestionOut]
 
 
+class SurveyForm(BaseModel):
+    """A survey as its form needs it, without any count: what answering and drawing results ask for, cheap
+    to read at every refresh (counting the answers of a large survey is not)."""
+
+    id: int
+    event_id: int
+    title: str
+    kind: SurveyKind
+    session_id: int | None
+    session_title: str | None
+    anonymous: bool
+    status: SurveyStatus
+    opens_at: datetime | None
+    #: open and past `opens_at`: participants can answer now
+    answerable: bool
+    #: the anonymous link's token (only for an anonymous survey; staff-only, like everything here)
+    public_token: str | None
+    #: the live questions in order; their answers_count is not counted here (0)
+    questions: list[QuestionOut]
+
+
 class SurveyList(BaseModel):
     items: list[SurveySummary]
 

@@ -280,3 +280,19 @@ def test_unknown_surveys_are_a_translated_404(api):
     assert response.status_code == 404 and response.json["detail"] == "Такого опроса нет."
     english = Api(api.client, language="en").call("GET", "/surveys/999")
     assert english.json["detail"] == "There is no such survey."
+
+
+def test_the_form_is_the_survey_in_order_without_its_counts(api, db_backend):
+    survey = api.survey([{"kind": "rating", "text": "A"}, {"kind": "nps", "text": "B"}])
+    first = survey["questions"][0]["id"]
+    api.answer(survey["id"], 1, {first: 5})
+    api.ok("POST", f"/surveys/{survey['id']}/questions/{first}/move", json={"direction": "down"})
+    form = api.ok("GET", f"/surveys/{survey['id']}/form")
+    full = api.ok("GET", f"/surveys/{survey['id']}")
+    assert [q["text"] for q in form["questions"]] == [q["text"] for q in full["questions"]] == ["B", "A"]
+    assert full["questions"][1]["answers_count"] == 1 and form["questions"][1]["answers_count"] == 0
+    assert "responses_count" not in form
+    assert {key: form[key] for key in ("id", "event_id", "status", "anonymous", "answerable")} == {
+        key: full[key] for key in ("id", "event_id", "status", "anonymous", "answerable")
+    }
+    assert api.call("GET", "/surveys/999/form").status_code == 404

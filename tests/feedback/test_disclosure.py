@@ -48,3 +48,51 @@ def test_withholding_repeats_until_nothing_changes():
     for region, size in shown.regions.items():
         inside = sum(n for (r, o), n in cells.items() if r == region and o in shown.organisations)
         assert size - inside == 0 or size - inside >= 5
+
+
+# --- a filter on a region and an organisation together: a cell of the region × organisation table ---
+
+
+def test_organisations_inside_their_regions_show_as_cells():
+    cells = {("61", "A"): 5, ("61", "B"): 6, ("16", "C"): 7}
+    assert shown_groups(cells, 5).cells == cells
+
+
+def test_a_block_of_cells_each_big_enough_shows_whole():
+    cells = {("61", "A"): 5, ("61", "B"): 5, ("16", "A"): 6, ("16", "B"): 7}
+    assert shown_groups(cells, 5).cells == cells
+
+
+def test_a_cell_beside_a_small_one_is_not_shown():
+    # (61, B) would show (61, A), 2 people, as region 61 minus it; B would then go on to 16.
+    cells = {("61", "A"): 2, ("61", "B"): 10, ("16", "B"): 6, ("16", "C"): 8}
+    shown = shown_groups(cells, 5)
+    assert shown.regions == {"61": 12, "16": 14}
+    assert shown.cells == {}
+
+
+def test_people_without_an_organisation_keep_their_region_out_of_the_block():
+    cells = {("61", "A"): 6, ("61", None): 1, ("16", "B"): 6}
+    shown = shown_groups(cells, 5)
+    assert ("61", "A") not in shown.cells  # 61 minus A is the one person who named no organisation
+    assert shown.size((("region", "61"), ("organisation", "A"))) == 0
+
+
+def test_every_shown_cell_adds_up_to_its_region_and_organisation():
+    import random
+
+    rng = random.Random(5)
+    for _ in range(300):
+        regions, organisations = ["61", "16", "77", None], ["A", "B", "C", "D", None]
+        cells = {}
+        for _n in range(rng.randint(1, 14)):
+            key = (rng.choice(regions), rng.choice(organisations))
+            cells[key] = cells.get(key, 0) + rng.choice([0, 1, 2, 5, 6, 9])
+        shown = shown_groups(cells, 5)
+        for (region, organisation), count in shown.cells.items():
+            assert count >= 5 and region in shown.regions and organisation in shown.organisations
+            # Nothing of the region, nor of the organisation, lies outside the shown cells.
+            assert shown.regions[region] == sum(n for (r, _o), n in shown.cells.items() if r == region)
+            assert shown.organisations[organisation] == sum(
+                n for (_r, o), n in shown.cells.items() if o == organisation
+            )

@@ -183,10 +183,47 @@ def test_a_filter_shows_its_group_only_when_neither_it_nor_its_complement_is_sma
     assert api.results(survey["id"], region="99")["withheld"] is True
 
 
-def test_region_and_organisation_together_are_refused(api, survey):
-    response = api.call("GET", f"/surveys/{survey['id']}/results", region="61", organisation="МФЦ Ростова")
-    assert response.status_code == 422 and response.json["errors"][0]["code"] == "one_filter_at_a_time"
-    assert "регион" in response.json["errors"][0]["message"]
+def test_a_region_and_an_organisation_together_show_their_common_group(api, survey, db_backend):
+    rating, _single, multiple, _nps, text = (q["id"] for q in survey["questions"])
+    both = api.results(survey["id"], region="61", organisation="МФЦ Ростова", population=20)
+    assert both["withheld"] is False and both["respondents"] == 5 and both["response_rate"] is None
+    assert both["filters"]["region"] == "61" and both["filters"]["organisation"] == "МФЦ Ростова"
+    assert result_of(both, rating)["mean"] == 4.2  # 5 4 4 3 5, as region 61 alone
+    # Four free texts from there, and «Трудности» answered 4 times in 16 (see above): withheld, whichever
+    # filter asks.
+    assert result_of(both, text)["withheld"] is True and result_of(both, text)["texts"] == []
+    assert result_of(both, multiple)["withheld"] is True
+    nobody = api.results(survey["id"], region="61", organisation="МФЦ Татарстана")
+    assert nobody["withheld"] is True and nobody["respondents"] is None
+    assert all(q["withheld"] or q["kind"] == "section" for q in nobody["questions"])
+
+
+def test_the_threshold_holds_for_a_region_and_an_organisation_together(api, survey, db_backend):
+    rating = survey["questions"][0]["id"]
+    # One person of МФЦ Татарстана answers from region 61: the cell (61, Татарстан) is one person, and
+    # (61, Ростов) would show that person as region 61 minus it.
+    api.answer(
+        survey["id"], 11, {rating: 1}, respondent={"region_code": "61", "organisation": "МФЦ Татарстана"}
+    )
+    for region, organisation in (("61", "МФЦ Татарстана"), ("61", "МФЦ Ростова"), ("16", "МФЦ Татарстана")):
+        found = api.results(survey["id"], region=region, organisation=organisation)
+        assert found["withheld"] is True and found["respondents"] is None, (region, organisation)
+        assert result_of(found, rating)["withheld"] is True
+    # Four more from there make that cell a group of five, and every cell then adds up to its region.
+    for participant_id in (12, 13, 14, 15):
+        api.answer(
+            survey["id"],
+            participant_id,
+            {rating: 2},
+            respondent={"region_code": "61", "organisation": "МФЦ Татарстана"},
+        )
+    found = api.results(survey["id"], region="61", organisation="МФЦ Татарстана")
+    assert found["withheld"] is False and found["respondents"] == 5
+    assert result_of(found, rating)["mean"] == 1.8  # 1 2 2 2 2
+    summary = api.call(
+        "GET", f"/surveys/{survey['id']}/summary.csv", region="61", organisation="МФЦ Татарстана"
+    )
+    assert summary.status_code == 200
 
 
 def test_the_session_filter_narrows_to_the_surveys_own_session(api):

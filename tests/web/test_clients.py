@@ -82,6 +82,27 @@ def test_a_failed_fetch_is_not_kept(monkeypatch):
     assert client.kept("regions", 60, lambda: ["back"]) == ["back"]
 
 
+def test_kept_keeps_no_none_and_at_most_kept_max_copies(monkeypatch):
+    client = ServiceClient("registration", "http://127.0.0.1:9", "token")
+    monkeypatch.setattr("web.clients.base.KEPT_MAX", 3)
+    asked = []
+
+    def fetch(key):
+        asked.append(key)
+        return None if key == "nobody" else key
+
+    assert client.kept("nobody", 60, lambda: fetch("nobody")) is None
+    assert client.kept("nobody", 60, lambda: fetch("nobody")) is None
+    assert asked == ["nobody", "nobody"], "a 'not found' is asked again"
+    for key in ("a", "b", "c", "d"):
+        client.kept(key, 60, lambda key=key: fetch(key))
+    client.kept("d", 60, lambda: fetch("d"))
+    assert asked[2:] == ["a", "b", "c", "d"]
+    client.kept("a", 60, lambda: fetch("a"))
+    assert asked[-1] == "a", "the oldest copy went when a fourth came"
+    assert len(client._kept) == 3
+
+
 def test_field_errors_name_each_field_of_a_problem():
     refusal = ServiceError(
         "registration",

@@ -675,6 +675,13 @@ def test_results_page_reads_at_a_glance_in_russian(live_system, staff_factory, d
     # A filter on a region: figures of that region only; the smaller one is withheld by the API.
     filtered = text_of(browser.get(f"{live_system.web_url}/surveys/{survey['id']}/results?region=23").text)
     assert "6 респондентов" in filtered
+    # A region and an organisation together: МФЦ 23 is all of region 23, so that group shows; a region
+    # with another region's organisation is nobody, withheld.
+    results_url = f"{live_system.web_url}/surveys/{survey['id']}/results"
+    both = text_of(browser.get(results_url, params={"region": "23", "organisation": "МФЦ 23"}).text)
+    assert "6 респондентов" in both and "Краснодарский край · МФЦ 23" in both
+    nobody = text_of(browser.get(results_url, params={"region": "23", "organisation": "МФЦ 61"}).text)
+    assert "Скрыто" in nobody and "6 респондентов" not in nobody
 
 
 def test_results_withhold_small_groups_and_export(live_system, staff_factory):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
 
@@ -15,6 +16,8 @@ from eventops.logs import REQUEST_ID_HEADER
 from eventops.service_auth import DEVICE_HEADER, STAFF_HEADER, bearer
 
 TIMEOUT_S = (2, 15)  # connect, read
+#: copies a client keeps at most (kept()): a copy per personal link must not grow without bound
+KEPT_MAX = 4096
 
 
 class ServiceError(Exception):
@@ -40,8 +43,12 @@ class ServiceClient:
     def __init__(self, name: str, base_url: str, token: str):
         self.name, self.base_url, self.token = name, base_url, token
         self.http = requests.Session()  # keeps connections open between requests
-        self._kept: dict[Any, tuple[float, Any]] = {}
+        # The services are at the configured URLs, never behind a proxy from the environment; and with
+        # trust_env requests reads the whole environment again at every call (a few per page).
+        self.http.trust_env = False
+        self._kept: OrderedDict[Any, tuple[float, Any]] = OrderedDict()
         self._kept_lock = threading.Lock()
+        self._fetch_locks: dict[Any, threading.Lock] = {}
 
     def request(self, method: str, path: str, **kwargs) -> requests.Response:
         headers = {
@@ -90,16 +97,27 @@ class ServiceClient:
         return self.request("GET", path, params=params, stream=True)
 
     def kept(self, key: Any, ttl_s: float, fetch: Callable[[], Any]) -> Any:
-        """`fetch()`'s answer, asked again only after `ttl_s`: for reference data that every page needs
-        and that changes rarely. The one cache of the gateway; it lives as long as the process."""
-        hit = self._kept.get(key)
-        if hit is not None and time.monotonic() - hit[0] < ttl_s:
-            return hit[1]
-        with self._kept_lock:  # one request when many threads find the copy expired at once
+        """`fetch()`'s answer, asked again only after `ttl_s`: for data that many requests need and that
+        may be a little behind. The one cache of the gateway; it lives as long as the process, holds at
+        most KEPT_MAX copies (the oldest go first) and keeps no None (a "not found" is asked again)."""
+        with self._kept_lock:
             hit = self._kept.get(key)
+            if hit is not None and time.monotonic() - hit[0] < ttl_s:
+                return hit[1]
+            fetching = self._fetch_locks.setdefault(key, threading.Lock())
+        with fetching:  # one request when many threads find the same copy expired; other keys go on
+            with self._kept_lock:
+                hit = self._kept.get(key)
             if hit is None or time.monotonic() - hit[0] >= ttl_s:
                 hit = (time.monotonic(), fetch())
-                self._kept[key] = hit
+                with self._kept_lock:
+                    if hit[1] is not None:
+                        self._kept[key] = hit
+                        self._kept.move_to_end(key)
+                        while len(self._kept) > KEPT_MAX:
+                            self._kept.popitem(last=False)
+                    if len(self._fetch_locks) > KEPT_MAX:
+                        self._fetch_locks.clear()  # only ever a lock per key being fetched matters
             return hit[1]
 
     def health(self) -> tuple[bool, dict]:

@@ -41,10 +41,13 @@ FORM_TTL_S = 10
 
 
 def survey_form(survey_id: int) -> dict:
-    """survey(survey_id), asked again after FORM_TTL_S: for the requests that need its questions and its
-    event but may be a few seconds behind (saving answers, drawing results); the service decides whether
-    an answer is taken."""
-    return _api().kept(("survey", survey_id), FORM_TTL_S, lambda: survey(survey_id))
+    """The survey with its questions but without its counts, asked again after FORM_TTL_S: for the
+    requests that need its questions and its event but may be a few seconds behind (saving answers,
+    drawing results); the service decides whether an answer is taken. Cheap for the service to answer,
+    where survey() counts every answer of the survey."""
+    return _api().kept(
+        ("survey-form", survey_id), FORM_TTL_S, lambda: _api().get(f"/api/v1/surveys/{survey_id}/form")
+    )
 
 
 def update_survey(survey_id: int, fields: dict) -> dict:
@@ -159,9 +162,9 @@ def results(
     population: int | None = None,
     texts_limit: int | None = None,
 ) -> dict:
-    """Every question's figures under at most one filter, small groups withheld by the service; response
-    rates against `population`; at most `texts_limit` free texts per question (a sample; all are in the
-    export)."""
+    """Every question's figures under the filters (a region, an organisation, or both), small groups
+    withheld by the service; response rates against `population`; at most `texts_limit` free texts per
+    question (a sample; all are in the export)."""
     params = {
         "region": region,
         "organisation": organisation,

@@ -35,8 +35,17 @@ def _api():
 # --- personal page -----------------------------------------------------------------------------
 
 
-def participant_by_token(token: str) -> dict | None:
-    """`{"participant", "event"}` for a personal token, or None when no participant has it."""
+#: how long a process may answer a personal token from its copy (fresh=False): a phone saves at every
+#: change of an answer, and a token never moves to another participant; a changed region or organisation
+#: reaches those saves within this time
+TOKEN_TTL_S = 60
+
+
+def participant_by_token(token: str, *, fresh: bool = True) -> dict | None:
+    """`{"participant", "event"}` for a personal token, or None when no participant has it. `fresh=False`
+    may answer a copy up to TOKEN_TTL_S old (a token nobody has is asked again every time)."""
+    if not fresh:
+        return _api().kept(("by-token", token), TOKEN_TTL_S, lambda: participant_by_token(token))
     try:
         return _api().get(f"/api/v1/participants/by-token/{quote(token, safe='')}")
     except ServiceError as exc:
@@ -57,7 +66,14 @@ def events() -> list[Event]:
     return _api().get("/api/v1/events")["items"]
 
 
-def event(event_id: int) -> Event:
+#: how old an event may be where a page only names it (fresh=False): its title in a heading
+EVENT_TTL_S = 10
+
+
+def event(event_id: int, *, fresh: bool = True) -> Event:
+    """The event with its figures; `fresh=False` may answer a copy up to EVENT_TTL_S old."""
+    if not fresh:
+        return _api().kept(("event", event_id), EVENT_TTL_S, lambda: event(event_id))
     return _api().get(f"/api/v1/events/{event_id}")
 
 

@@ -48,11 +48,12 @@ per_link = limiter.limit(PER_LINK, key_func=_personal_link)
 # --- the participant, by their personal token ----------------------------------------------------
 
 
-def _participant(token: str) -> tuple[dict, dict]:
-    """(participant, event) of a personal token; 404 for a token nobody has."""
+def _participant(token: str, *, fresh: bool = True) -> tuple[dict, dict]:
+    """(participant, event) of a personal token; 404 for a token nobody has. `fresh=False` (the saves
+    of an open form: one at every change) may read a copy a minute old, see registration.TOKEN_TTL_S."""
     if len(token) > 128:
         abort(404)
-    found = registration.participant_by_token(token)
+    found = registration.participant_by_token(token, fresh=fresh)
     if found is None:
         abort(404)
     return found["participant"], found["event"]
@@ -130,7 +131,7 @@ def answer(token: str, survey_id: int):
 @per_link
 def save(token: str, survey_id: int):
     """A partial save (htmx on every change, or «Save and finish later») or the submit."""
-    participant, event = _participant(token)
+    participant, event = _participant(token, fresh=False)
     survey = _own_survey(participant, survey_id, fresh=False)
     if survey["anonymous"]:
         abort(404)

@@ -399,7 +399,7 @@ def results(survey_id: int):
     except ServiceError as exc:
         if exc.status not in (400, 422):
             raise
-        # Two filters at once, or a value the service refuses: the whole survey, with the reason.
+        # A value the service refuses: the whole survey, with the reason.
         flash(exc.problem.get("detail") or exc.problem.get("title"))
         found, filters = (
             feedback.results(survey_id, population=population, texts_limit=TEXTS_SHOWN),
@@ -421,7 +421,7 @@ def results(survey_id: int):
     return render_template(
         "surveys/results.html",
         survey=survey,
-        event=registration.event(survey["event_id"]),
+        event=registration.event(survey["event_id"], fresh=False),  # only its title, printed
         results=found,
         filters=filters,
         set_filters=_set(filters),

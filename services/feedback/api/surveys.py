@@ -51,6 +51,13 @@ def read_survey(survey_id: int):
     return building.survey_out(session, building.get_survey(session, survey_id))
 
 
+@bp.get("/surveys/<int:survey_id>/form")
+@spec.validate(resp=Response(HTTP_200=schemas.SurveyForm, HTTP_404=None))
+def read_survey_form(survey_id: int):
+    """The survey without its counts: for pages that refresh it often (every participant's save)."""
+    return building.survey_form_out(building.get_survey(db.session(), survey_id))
+
+
 @bp.patch("/surveys/<int:survey_id>")
 @spec.validate(
     json=schemas.SurveyPatch, resp=Response(HTTP_200=schemas.SurveyOut, HTTP_404=None, HTTP_409=None)
