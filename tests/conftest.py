@@ -14,6 +14,7 @@ import signal
 import subprocess
 import tempfile
 import threading
+import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -179,11 +180,15 @@ def redis_connection():
     # jobs on this database belongs to someone else and would take this test's jobs, so say so instead of
     # failing later with a batch that never finishes.
     db = connection.connection_pool.connection_kwargs.get("db", 0)
-    strays = [
+    deadline = time.monotonic() + 3  # Redis may not yet have seen the last test's worker hang up
+    while strays := [
         client
         for client in connection.client_list()
         if int(client.get("db", -1)) == db and client.get("cmd") in _WAITING_FOR_JOBS
-    ]
+    ]:
+        if time.monotonic() > deadline:
+            break
+        time.sleep(0.1)
     if strays:
         pytest.fail(
             f"{len(strays)} client(s) not started by this test wait for jobs on {REDIS_URL} "
