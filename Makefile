@@ -1,7 +1,8 @@
 # EventOps developer commands (Debian 12; scripts/setup.sh installs what is missing).
 #
 #   make run      start the whole system with demo data on http://127.0.0.1:8000 (Ctrl-C stops it)
-#   make test     lint, then every test; narrow the tests with PYTEST_ARGS, e.g. PYTEST_ARGS="-x -k regions"
+#   make test     lint, then every test, in parallel (PYTEST_WORKERS=4; 0 runs them in this process);
+#                 narrow the tests with PYTEST_ARGS, e.g. PYTEST_ARGS="-x -k regions"
 #   make lint     ruff (lint and format check) and the import contracts between web, services and eventops
 #   make fmt      format the code and apply ruff's safe fixes
 #   make bench    run the benchmarks: one JSON object per line {"bench": ..., "value": ..., "unit": ...}
@@ -14,6 +15,10 @@
 SHELL := /bin/bash
 PYTHON := .venv/bin/python
 PYTEST_ARGS ?=
+# pytest-xdist processes for `make test`. More than the two cores CI has pays: much of a test is waiting
+# (PostgreSQL commits, live servers, the worker process, Chromium). Each worker has its own PostgreSQL
+# database and Redis database; --dist loadgroup keeps the browser tests together on one worker.
+PYTEST_WORKERS ?= 4
 # This checkout's own code first, also when its .venv's editable install points at another checkout
 # (git worktrees sharing one venv): lint-imports and the tests must look at the code they are run in.
 export PYTHONPATH := $(CURDIR)$(if $(PYTHONPATH),:$(PYTHONPATH))
@@ -21,7 +26,7 @@ export PYTHONPATH := $(CURDIR)$(if $(PYTHONPATH),:$(PYTHONPATH))
 .PHONY: help setup run test lint fmt bench migrate translations lock clean
 
 help:
-	@sed -n '3,12s/^# \{0,1\}//p' $(firstword $(MAKEFILE_LIST))
+	@sed -n '3,13s/^# \{0,1\}//p' $(firstword $(MAKEFILE_LIST))
 
 setup:
 	@bash scripts/setup.sh
@@ -33,7 +38,7 @@ run: setup
 test: setup
 	@lint=0; tests=0; \
 	$(MAKE) --no-print-directory -o setup lint || lint=$$?; \
-	$(PYTHON) -m pytest $(PYTEST_ARGS) || tests=$$?; \
+	$(PYTHON) -m pytest -n $(PYTEST_WORKERS) --dist loadgroup $(PYTEST_ARGS) || tests=$$?; \
 	if ((lint)); then echo "test: lint failed (see above; make fmt fixes formatting)" >&2; fi; \
 	if ((tests)); then exit $$tests; fi; \
 	exit $$lint

@@ -100,8 +100,9 @@ def demo_like_course(system) -> tuple[dict, list[dict], dict[str, dict]]:
 
 
 @pytest.fixture
-def certificate_worker(live_system, database_url, tmp_path):
-    """The real certificate worker as its own process, on the test database, Redis and storage."""
+def certificate_worker(live_system, database_url, tmp_path, redis_connection, processes):
+    """The real certificate worker as its own process, on the test database, Redis and storage (Redis
+    flushed before it starts, not under it)."""
     env = {
         **os.environ,
         "CERTIFICATES_DATABASE_URL": database_url,
@@ -111,22 +112,17 @@ def certificate_worker(live_system, database_url, tmp_path):
         "SERVICE_TOKEN": SERVICE_TOKEN,
         "PYTHONPATH": str(REPO),
     }
-    log = open(tmp_path / "worker.log", "wb")  # noqa: SIM115 (closed below, after the process)
-    worker = subprocess.Popen(
-        [sys.executable, "-m", "services.certificates.worker"],
-        cwd=REPO,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    yield worker
-    worker.terminate()
-    try:
-        worker.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        worker.kill()
-        worker.wait()
-    log.close()
+    with open(tmp_path / "worker.log", "wb") as log:
+        worker = processes(
+            [sys.executable, "-m", "services.certificates.worker"],
+            cwd=REPO,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    # `processes` kills it with its horse and scheduler after the test: nothing it would still do matters
+    # then, and a warm shutdown only waits for its scheduler (seconds of every run).
+    return worker
 
 
 def decode_qr(pdf: bytes) -> str:

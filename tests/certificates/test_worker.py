@@ -33,16 +33,15 @@ from tests.certificates.support import (
 )
 
 
-def start_worker(env: dict, log_path, *args: str) -> subprocess.Popen:
-    # A session of its own, so that SIGKILL reaches the worker, its work horse and its scheduler at once,
-    # as when the machine or the container goes away.
+def start_worker(processes, env: dict, log_path, *args: str) -> subprocess.Popen:
+    # A process group of its own (`processes`), so that SIGKILL reaches the worker, its work horse and its
+    # scheduler at once, as when the machine or the container goes away; and nothing of it outlives the test.
     with open(log_path, "ab") as log:
-        return subprocess.Popen(
+        return processes(
             [sys.executable, "-m", "services.certificates.worker", *args],
             env=env,
             stdout=subprocess.DEVNULL,
             stderr=log,
-            start_new_session=True,
         )
 
 
@@ -76,25 +75,19 @@ def logged(log_path, message: str) -> Counter:
     return counts
 
 
-def test_burst_worker_warms_up_and_renders(database_url, redis_connection, tmp_path):
+def test_burst_worker_warms_up_and_renders(database_url, redis_connection, tmp_path, processes):
     ids = add_certificates(database_url, 3)
     enqueue_rendering(Queue(QUEUE_NAME, connection=redis_connection), ids)
     log = tmp_path / "worker.log"
-    with open(log, "wb") as stderr:
-        result = subprocess.run(
-            [sys.executable, "-m", "services.certificates.worker", "--burst"],
-            env=subprocess_env(database_url, tmp_path / "storage"),
-            stderr=stderr,
-            timeout=180,
-        )
-    assert result.returncode == 0, log.read_text()[-3000:]
+    worker = start_worker(processes, subprocess_env(database_url, tmp_path / "storage"), log, "--burst")
+    assert worker.wait(timeout=180) == 0, log.read_text()[-3000:]
     warmed = [json.loads(line) for line in log.read_text().splitlines() if "weasyprint warmed up" in line]
     assert warmed and warmed[0]["harfbuzz_subset"] is True
     assert count_by_status(database_url) == {CertificateStatus.rendered: 3}
 
 
 def test_sigkill_mid_batch_loses_nothing_and_renders_each_once(
-    database_url, redis_connection, tmp_path, db_backend
+    database_url, redis_connection, tmp_path, db_backend, processes
 ):
     total = 60
     ids = add_certificates(database_url, total)
@@ -103,7 +96,7 @@ def test_sigkill_mid_batch_loses_nothing_and_renders_each_once(
     env = subprocess_env(database_url, tmp_path / "storage")
     log = tmp_path / "worker.log"
 
-    worker = start_worker(env, log)
+    worker = start_worker(processes, env, log)
     wait_for(
         lambda: count_by_status(database_url).get(CertificateStatus.rendered, 0) >= 5,
         180,
@@ -117,7 +110,7 @@ def test_sigkill_mid_batch_loses_nothing_and_renders_each_once(
     assert len(StartedJobRegistry(queue=queue)) == 1  # the batch it was working on, abandoned
 
     started = time.monotonic()
-    restarted = start_worker(env, log)
+    restarted = start_worker(processes, env, log)
     try:
         wait_for(
             lambda: count_by_status(database_url) == {CertificateStatus.rendered: total},
@@ -156,25 +149,21 @@ def running(pid: int) -> bool:
         return False
 
 
-def test_horse_and_scheduler_die_with_their_worker(database_url, redis_connection, tmp_path):
+def test_horse_and_scheduler_die_with_their_worker(database_url, redis_connection, tmp_path, processes):
     ids = add_certificates(database_url, 80)
     enqueue_rendering(Queue(QUEUE_NAME, connection=redis_connection), ids, batch_size=80)
-    worker = start_worker(subprocess_env(database_url, tmp_path / "storage"), tmp_path / "worker.log")
-    try:
-        # rendering under way: the worker has two children, its scheduler and its work horse
-        wait_for(lambda: len(children(worker.pid)) >= 2, 120, "the horse and the scheduler", worker)
-        forked = children(worker.pid)
-        os.kill(worker.pid, signal.SIGKILL)  # the worker alone, not its group
-        worker.wait(timeout=10)
-        wait_for(
-            lambda: not any(running(pid) for pid in forked), 10, "the horse and the scheduler to die too"
-        )
-    finally:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(worker.pid, signal.SIGKILL)
+    worker = start_worker(
+        processes, subprocess_env(database_url, tmp_path / "storage"), tmp_path / "worker.log"
+    )
+    # rendering under way: the worker has two children, its scheduler and its work horse
+    wait_for(lambda: len(children(worker.pid)) >= 2, 120, "the horse and the scheduler", worker)
+    forked = children(worker.pid)
+    os.kill(worker.pid, signal.SIGKILL)  # the worker alone, not its group
+    worker.wait(timeout=10)
+    wait_for(lambda: not any(running(pid) for pid in forked), 10, "the horse and the scheduler to die too")
 
 
-def test_a_failed_render_is_retried_by_the_scheduler(database_url, redis_connection, tmp_path):
+def test_a_failed_render_is_retried_by_the_scheduler(database_url, redis_connection, tmp_path, processes):
     [certificate_id] = add_certificates(database_url, 1, event_id=7)
     storage_dir = tmp_path / "storage"
     # The event's folder is taken by a file: storing the PDF fails until someone clears it.
@@ -184,7 +173,7 @@ def test_a_failed_render_is_retried_by_the_scheduler(database_url, redis_connect
     queue = Queue(QUEUE_NAME, connection=redis_connection)
     [job_id] = enqueue_rendering(queue, [certificate_id], retry_intervals=(2, 2))
     log = tmp_path / "worker.log"
-    worker = start_worker(subprocess_env(database_url, storage_dir), log)
+    worker = start_worker(processes, subprocess_env(database_url, storage_dir), log)
     try:
         wait_for(
             lambda: certificates(database_url)[certificate_id].error is not None,

@@ -222,11 +222,11 @@ def test_twenty_thousand_rows_are_fine_and_one_more_is_refused():
 def test_a_hundred_thousand_rows_are_refused_while_reading():
     rows = [HEADER] + [["Ким", "Ли", "", f"k{n}@x.ru", "16"] for n in range(100_000)]
     data = csv_bytes(rows)
-    started = time.perf_counter()
+    started = time.thread_time()  # CPU time: the work done, which a loaded machine cannot stretch
     with pytest.raises(ImportProblem) as caught:
         read_table("a.csv", data)  # refused by the reader itself, before the header is even looked for
     assert caught.value.code == "too_many_rows"
-    assert time.perf_counter() - started < 5
+    assert time.thread_time() - started < 5
 
 
 def test_a_cell_over_a_thousand_characters_is_refused_with_its_place():

@@ -12,19 +12,26 @@ from tests.conftest import make_settings
 NOWHERE = "http://127.0.0.1:9"
 
 
-@pytest.fixture
-def gateway(sqlite_template, tmp_path):
-    """The gateway alone, in-process, its services nowhere: for what it decides before asking one."""
+@pytest.fixture(scope="module")
+def _gateway_app(sqlite_template, tmp_path_factory):
+    # One app per module: the tests that use it only read (pages against roles, workbooks), and building
+    # the gateway costs more than most of them (the access matrix is a few hundred tests).
     from web.app import create_app
 
-    path = tmp_path / "web.db"
+    folder = tmp_path_factory.mktemp("gateway")
+    path = folder / "web.db"
     shutil.copy(sqlite_template, path)
-    settings = make_settings("web", f"sqlite:///{path}", tmp_path / "storage", redis_url=None)
-    app = create_app(
+    settings = make_settings("web", f"sqlite:///{path}", folder / "storage", redis_url=None)
+    return create_app(
         settings, service_urls=dict.fromkeys(("registration", "certificates", "feedback"), NOWHERE)
     )
+
+
+@pytest.fixture
+def gateway(_gateway_app):
+    """The gateway alone, in-process, its services nowhere: for what it decides before asking one."""
     from web.limits import limiter
 
-    with app.app_context():
-        limiter.reset()
-    return app
+    with _gateway_app.app_context():
+        limiter.reset()  # each test starts with no request counted against it
+    return _gateway_app
