@@ -79,6 +79,48 @@ def test_login_does_not_redirect_off_site(live_system, staff_factory):
     assert response.headers["Location"] == "/"
 
 
+@pytest.mark.parametrize(
+    "target",
+    [
+        "//evil.example/x",
+        "/%09/evil.example",  # a tab: browsers drop it and read //evil.example
+        "/%0d%0a/x",  # CR/LF in a Location header (a 500 before)
+        "/%0a/evil.example",
+        "/\\evil.example",
+        "/%5Cevil.example",
+        "/%2509/evil.example",  # encoded twice: harmless as sent, refused all the same
+        "https://evil.example/",
+        "javascript:alert(1)",
+        "evil.example",
+        "/%00",
+        "/%7F",
+    ],
+)
+def test_login_goes_home_for_any_next_that_is_not_a_plain_path(live_system, staff_factory, target):
+    username, password = staff_factory("organiser")
+    session = requests.Session()
+    token = csrf_token(session.get(f"{live_system.web_url}/login").text)
+    response = session.post(
+        f"{live_system.web_url}/login?next={target}",
+        data={"username": username, "password": password, "csrf_token": token},
+        allow_redirects=False,
+    )
+    assert response.status_code == 303 and response.headers["Location"] == "/"
+
+
+def test_login_returns_to_a_path_on_this_site(live_system, staff_factory):
+    username, password = staff_factory("organiser")
+    session = requests.Session()
+    token = csrf_token(session.get(f"{live_system.web_url}/login").text)
+    response = session.post(
+        f"{live_system.web_url}/login?next=/events/1/participants%3Fq%3D%25D0%2581",
+        data={"username": username, "password": password, "csrf_token": token},
+        allow_redirects=False,
+    )
+    assert response.status_code == 303
+    assert response.headers["Location"] == "/events/1/participants?q=%D0%81"
+
+
 def test_language_can_be_switched_to_english(live_system, staff_factory):
     username, password = staff_factory("organiser")
     session = logged_in_session(live_system.web_url, username, password)
