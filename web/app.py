@@ -135,6 +135,7 @@ def register_error_pages(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):
         messages = {
+            401: _("Your session has ended. Log in again."),
             403: _("You do not have access to this page."),
             404: _("Not found. The link may be wrong or out of date."),
             405: _("This action is not allowed here."),

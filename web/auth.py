@@ -55,7 +55,8 @@ def check_password(account: StaffAccount | None, password: str) -> bool:
 
 
 #: how long the signed session cookie is trusted to say who is logged in before the database is asked
-#: again; a deactivated account or a changed role takes effect within this time
+#: again; a logout, a new password, a deactivated account or a changed role takes effect within this time
+#: on every other copy of the session
 STAFF_RECHECK_SECONDS = 15
 
 
@@ -67,10 +68,12 @@ class StaffIdentity:
     username: str
     full_name: str
     role: Role
+    #: the account's session version when this session was made (see StaffAccount.session_version)
+    session_version: int = 0
 
     @classmethod
     def of(cls, account: StaffAccount) -> StaffIdentity:
-        return cls(account.id, account.username, account.full_name, account.role)
+        return cls(account.id, account.username, account.full_name, account.role, account.session_version)
 
 
 def remember_staff(identity: StaffIdentity) -> None:
@@ -79,24 +82,33 @@ def remember_staff(identity: StaffIdentity) -> None:
         "username": identity.username,
         "full_name": identity.full_name,
         "role": identity.role.value,
+        "version": identity.session_version,
         "checked": time.time(),
     }
+
+
+def end_sessions(account: StaffAccount) -> None:
+    """Every session of the account made so far stops working when next confirmed (the caller commits)."""
+    account.session_version += 1
 
 
 def load_staff() -> None:
     """Before each request: the logged-in staff member, or None. The check-in screen makes several requests
     a second per tablet, so the account is read from the session and confirmed in the database only every
-    STAFF_RECHECK_SECONDS."""
+    STAFF_RECHECK_SECONDS: then a deactivated account, or a session older than the account's last logout
+    or new password (its version is behind), is logged out. Sessions from before versions existed carry
+    none and count as version 0, the column's starting value."""
     g.device = request.cookies.get("device") or None
     kept = session.get("staff")
     if not kept:
         g.staff = None
         return
+    version = kept.get("version", 0)
     if time.time() - kept.get("checked", 0) < current_app.config["STAFF_RECHECK_SECONDS"]:
-        g.staff = StaffIdentity(kept["id"], kept["username"], kept["full_name"], Role(kept["role"]))
+        g.staff = StaffIdentity(kept["id"], kept["username"], kept["full_name"], Role(kept["role"]), version)
         return
     account = db.session().get(StaffAccount, kept["id"])
-    if account is None or not account.active:
+    if account is None or not account.active or account.session_version != version:
         session.clear()
         g.staff = None
         return
@@ -118,6 +130,10 @@ class Policy:
         @wraps(view)
         def wrapped(*args, **kwargs):
             if g.staff is None:
+                if request.headers.get("HX-Request") or request.is_json:
+                    # A tablet's scan or an htmx refresh: a redirect would be followed to the login page
+                    # and its HTML shown (or kept resending); 401 lets the page say «log in again».
+                    abort(401)
                 return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
             if not self.allows(g.staff):
                 abort(403)
@@ -191,6 +207,11 @@ def login():
 
 @bp.post("/logout")
 def logout():
+    # Logging out ends the account's sessions everywhere, so a copy of this cookie stops working too.
+    account = db.session().get(StaffAccount, g.staff.id) if g.staff else None
+    if account is not None:
+        end_sessions(account)
+        db.session().commit()
     session.clear()
     flash(_("You have logged out."))
     return redirect(url_for("auth.login"), 303)
