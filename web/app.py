@@ -134,6 +134,8 @@ def register_error_pages(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):
+        if exc.response is not None:  # it carries its own page (the login page saying when to retry)
+            return exc.response
         messages = {
             401: _("Your session has ended. Log in again."),
             403: _("You do not have access to this page."),
