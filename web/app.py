@@ -16,7 +16,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from eventops import db, health, i18n, logs
 from eventops.config import Settings
-from web import auth, clients, formatting
+from web import auth, clients, formatting, headers
 from web.clients import ServiceError, ServiceUnavailable
 from web.limits import limiter
 from web.views import (
@@ -73,6 +73,7 @@ def create_app(settings: Settings | None = None, service_urls: dict[str, str] | 
     limiter.init_app(app)
     Htmx(app)
     formatting.init_app(app)
+    headers.init_app(app)
     clients.init_app(app, settings.service_token, {**settings.service_urls, **(service_urls or {})})
     health.register(app, {"database": health.database_check})
 
