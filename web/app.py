@@ -16,7 +16,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from eventops import db, health, i18n, logs
 from eventops.config import Settings
-from web import auth, clients, formatting
+from web import auth, clients, formatting, headers
 from web.clients import ServiceError, ServiceUnavailable
 from web.limits import limiter
 from web.views import (
@@ -73,6 +73,7 @@ def create_app(settings: Settings | None = None, service_urls: dict[str, str] | 
     limiter.init_app(app)
     Htmx(app)
     formatting.init_app(app)
+    headers.init_app(app)
     clients.init_app(app, settings.service_token, {**settings.service_urls, **(service_urls or {})})
     health.register(app, {"database": health.database_check})
 
@@ -134,7 +135,10 @@ def register_error_pages(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):
+        if exc.response is not None:  # it carries its own page (the login page saying when to retry)
+            return exc.response
         messages = {
+            401: _("Your session has ended. Log in again."),
             403: _("You do not have access to this page."),
             404: _("Not found. The link may be wrong or out of date."),
             405: _("This action is not allowed here."),

@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import DateTime, Enum, String
+from sqlalchemy import DateTime, Enum, String, text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from eventops.db import new_metadata, utcnow
@@ -33,5 +33,8 @@ class StaffAccount(Base):
     #: argon2id hash, parameters included
     password_hash: Mapped[str] = mapped_column(String(200))
     active: Mapped[bool] = mapped_column(default=True)
+    #: raised by a logout, a new password and a deactivation: a session made under an older version
+    #: (a copied cookie, a tablet left logged in) is refused when it is next confirmed
+    session_version: Mapped[int] = mapped_column(default=0, server_default=text("0"))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -3,10 +3,13 @@ outcome told apart, undo, counters that follow, and a dropped connection that lo
 
 from __future__ import annotations
 
+import re
+import time
+
 import pytest
 from playwright.sync_api import expect
 
-from tests.web.support import make_course
+from tests.web.support import csrf_token, logged_in_session, make_course
 
 pytestmark = pytest.mark.browser
 
@@ -127,3 +130,33 @@ def test_pending_scan_survives_a_reload_and_a_stale_csrf_token_asks_for_one(logg
     page.reload()
     expect(page.locator("#pending")).to_be_hidden(timeout=10_000)
     expect(page.locator("#count-checked-in")).to_have_text("1", timeout=10_000)
+
+
+def test_a_deactivated_accounts_tablet_says_log_in_again_and_keeps_the_scan(
+    logged_in_page, live_system, staff_factory
+):
+    live_system.apps["web"].config["STAFF_RECHECK_SECONDS"] = 1
+    course = make_course(live_system)
+    page = logged_in_page("checkin", path=f"/events/{course.id}/checkin?day={course.day}")
+    expect(page.locator("#checkin-q")).to_be_focused()
+    admin = logged_in_session(live_system.web_url, *staff_factory("admin"))
+    staff_page = admin.get(f"{live_system.web_url}/staff/")
+    account_id = re.search(
+        rf"<td>{page.staff_username}</td>.*?/staff/(\d+)/password", staff_page.text, re.S
+    ).group(1)
+    admin.post(
+        f"{live_system.web_url}/staff/{account_id}/active", data={"csrf_token": csrf_token(staff_page.text)}
+    )
+    time.sleep(1.1)
+    scanner_types(page, course.people["elkin"]["code"])
+    banner = page.locator('#banner [data-outcome="login"]')
+    expect(banner).to_contain_text("Войдите снова")
+    expect(banner.get_by_role("link", name="Войти снова")).to_have_attribute(
+        "href", re.compile(r"^/login\?next=%2Fevents%2F")
+    )
+    # The scan is kept for after a login, and nothing is resent meanwhile (no request every 4 s).
+    expect(page.locator("#pending")).to_have_text("Ожидают отправки: 1")
+    sent = []
+    page.on("request", lambda request: sent.append(request.url) if "/checkin/scan" in request.url else None)
+    page.wait_for_timeout(4500)
+    assert sent == []

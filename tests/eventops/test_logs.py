@@ -95,10 +95,11 @@ def test_gunicorn_writes_no_access_log_of_its_own():
 
 
 def _nginx_redactions() -> dict[str, tuple[re.Pattern, str]]:
-    """nginx.conf's maps, as Python regular expressions: variable -> (pattern, replacement)."""
+    """nginx.conf's redacting maps (to $loggable_*; the others key rate limits), as Python regular
+    expressions: variable -> (pattern, replacement)."""
     conf = (REPO_ROOT / "deploy" / "nginx.conf").read_text()
     maps = {}
-    blocks = re.findall(r"^map (\$\w+) (\$\w+) \{\n(.*?)\n\}", conf, re.DOTALL | re.MULTILINE)
+    blocks = re.findall(r"^map (\$\w+) (\$loggable_\w+) \{\n(.*?)\n\}", conf, re.DOTALL | re.MULTILINE)
     for source, target, body in blocks:
         pattern, replacement = re.search(r'"~(.+?)"\s+"(.+?)";', body).groups()
         python_pattern = pattern.replace("(?<", "(?P<")

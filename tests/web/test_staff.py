@@ -3,8 +3,9 @@
 import time
 
 import pytest
+import requests
 
-from tests.web.support import csrf_token, logged_in_session
+from tests.web.support import Tablet, csrf_token, logged_in_session, make_course
 
 
 @pytest.mark.parametrize("role", ["checkin", "organiser"])
@@ -124,3 +125,91 @@ def test_the_session_is_trusted_only_for_a_few_seconds(live_system, staff_factor
     time.sleep(1.1)
     assert session.get(f"{live_system.web_url}/events/new").status_code == 403  # the new role applies
     engine.dispose()
+
+
+# --- every way an account's sessions end: a copied cookie stops working too ------------------------
+
+
+def _copy_of(session: requests.Session) -> requests.Session:
+    """Another browser holding the same cookie, as after a cookie was copied off a tablet."""
+    copy = requests.Session()
+    copy.cookies.update(session.cookies)
+    return copy
+
+
+def _still_logged_in(session: requests.Session, web_url: str) -> bool:
+    return session.get(f"{web_url}/", allow_redirects=False).status_code == 200
+
+
+def test_a_logout_ends_every_copy_of_the_session(live_system, staff_factory, db_backend):
+    live_system.apps["web"].config["STAFF_RECHECK_SECONDS"] = 1
+    username, password = staff_factory("organiser")
+    session = logged_in_session(live_system.web_url, username, password)
+    copy = _copy_of(session)
+    home = session.get(f"{live_system.web_url}/")
+    session.post(f"{live_system.web_url}/logout", data={"csrf_token": csrf_token(home.text)})
+    time.sleep(1.1)
+    assert not _still_logged_in(copy, live_system.web_url)
+    # A new login works, and makes a session of the new version.
+    assert _still_logged_in(logged_in_session(live_system.web_url, username, password), live_system.web_url)
+
+
+def test_a_new_password_ends_the_accounts_sessions_but_not_the_admins(live_system, staff_factory):
+    live_system.apps["web"].config["STAFF_RECHECK_SECONDS"] = 1
+    admin = logged_in_session(live_system.web_url, *staff_factory("admin"))
+    door_name, door_password = staff_factory("checkin")
+    door = logged_in_session(live_system.web_url, door_name, door_password)
+    page = admin.get(f"{live_system.web_url}/staff/")
+    account_id = _account_id(page.text, door_name)
+    answer = admin.post(
+        f"{live_system.web_url}/staff/{account_id}/password",
+        data={"csrf_token": csrf_token(page.text), "password": "a brand new password"},
+        allow_redirects=False,
+    )
+    assert answer.status_code == 303
+    time.sleep(1.1)
+    assert not _still_logged_in(door, live_system.web_url)
+    assert _still_logged_in(admin, live_system.web_url)
+    assert _still_logged_in(
+        logged_in_session(live_system.web_url, door_name, "a brand new password"), live_system.web_url
+    )
+
+
+def test_an_admin_setting_their_own_password_stays_logged_in_here_only(live_system, staff_factory):
+    live_system.apps["web"].config["STAFF_RECHECK_SECONDS"] = 1
+    admin_name, admin_password = staff_factory("admin")
+    admin = logged_in_session(live_system.web_url, admin_name, admin_password)
+    elsewhere = logged_in_session(live_system.web_url, admin_name, admin_password)
+    page = admin.get(f"{live_system.web_url}/staff/")
+    admin.post(
+        f"{live_system.web_url}/staff/{_account_id(page.text, admin_name)}/password",
+        data={"csrf_token": csrf_token(page.text), "password": "a brand new password"},
+    )
+    time.sleep(1.1)
+    assert _still_logged_in(admin, live_system.web_url)
+    assert not _still_logged_in(elsewhere, live_system.web_url)
+
+
+def test_a_deactivated_accounts_open_tablet_is_refused_a_check_in(live_system, staff_factory, db_backend):
+    live_system.apps["web"].config["STAFF_RECHECK_SECONDS"] = 1
+    course = make_course(live_system)
+    admin = logged_in_session(live_system.web_url, *staff_factory("admin"))
+    door_name, door_password = staff_factory("checkin")
+    tablet = Tablet(live_system.web_url, door_name, door_password, course)
+    assert tablet.scan(code=course.people["elkin"]["code"]).status_code == 201
+    page = admin.get(f"{live_system.web_url}/staff/")
+    admin.post(
+        f"{live_system.web_url}/staff/{_account_id(page.text, door_name)}/active",
+        data={"csrf_token": csrf_token(page.text)},
+    )
+    time.sleep(1.1)
+    refused = tablet.scan(code=course.people["ivanova"]["code"])
+    assert refused.status_code == 401, refused.text[:300]
+    assert "Войдите снова" in refused.text
+    # The counters' htmx refresh is told the same, not handed the login page to show.
+    counters = tablet.http.get(
+        f"{live_system.web_url}/events/{course.id}/checkin/counters?day={course.day}",
+        headers={"HX-Request": "true"},
+        allow_redirects=False,
+    )
+    assert counters.status_code == 401

@@ -23,6 +23,7 @@ from eventops.i18n import TIMEZONE
 from web.auth import checkin_staff
 from web.clients import ServiceError, ServiceUnavailable, certificates, registration
 from web.formatting import event_days
+from web.headers import CAMERA_ALLOWED
 from web.models import StaffAccount
 
 bp = Blueprint("checkin", __name__)
@@ -72,6 +73,7 @@ def screen(event_id: int):
         render_template("checkin/screen.html", **place, query=query, results=results, banner=None)
     )
     _remember_device(response)
+    response.headers["Permissions-Policy"] = CAMERA_ALLOWED  # the QR scanner; no other page may
     return response
 
 

@@ -13,7 +13,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Regexp
 
 from eventops import db
-from web.auth import admins, hash_password
+from web.auth import StaffIdentity, admins, end_sessions, hash_password, remember_staff
 from web.formatting import label
 from web.models import Role, StaffAccount
 
@@ -97,6 +97,8 @@ def toggle_active(account_id: int):
         flash(_("You cannot deactivate your own account."))
     else:
         account.active = not account.active
+        if not account.active:
+            end_sessions(account)  # its open tablets are logged out, not only refused a new login
         db.session().commit()
         flash(
             _("Account %(username)s is active again.", username=account.username)
@@ -113,7 +115,10 @@ def set_password(account_id: int):
     form = PasswordForm()
     if form.validate_on_submit():
         account.password_hash = hash_password(form.password.data)
+        end_sessions(account)  # whoever knew the old password is logged out everywhere
         db.session().commit()
+        if account.id == g.staff.id:
+            remember_staff(StaffIdentity.of(account))  # the admin who set it stays logged in here
         flash(_("New password set for %(username)s.", username=account.username))
         return redirect(url_for("staff.index"), 303)
     return render_template(

@@ -1,4 +1,20 @@
-// Small enhancements on top of htmx. Pages work without this file.
+// Small enhancements on top of htmx. Pages work without this file. No template carries an inline handler
+// (the Content-Security-Policy forbids them): what they did is here, keyed by data- attributes.
+
+// A form with data-confirm asks first (deleting, closing, re-issuing); without JavaScript it just submits.
+document.addEventListener("submit", (event) => {
+  const form = event.target.closest("form[data-confirm]");
+  if (form && !window.confirm(form.dataset.confirm)) {
+    event.preventDefault();
+    event.stopImmediatePropagation();
+  }
+}, true);
+
+// A button with data-print prints the page (the survey results).
+document.addEventListener("click", (event) => {
+  if (event.target.closest("[data-print]")) window.print();
+});
+
 document.addEventListener("htmx:responseError", (event) => {
   // An htmx request that failed still shows the server's explanation (our error fragment).
   const target = event.detail.target;

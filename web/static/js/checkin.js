@@ -14,6 +14,7 @@
   const QUEUE_KEY = root.dataset.queueKey;
   const RETRY_MS = 4000;
   const inFlight = new Set();
+  let loggedOut = false; // the server said 401/403: nothing is sent until someone logs in again
 
   // crypto.randomUUID exists only on https and localhost; a venue laptop may serve plain http on the LAN.
   function newNonce() {
@@ -52,6 +53,10 @@
   // Sends one entry; only an answer from the server removes it from the queue.
   async function send(entry, show) {
     const nonce = entry.body.nonce;
+    if (loggedOut) {
+      if (show) showLoggedOut();
+      return;
+    }
     if (inFlight.has(nonce)) return;
     inFlight.add(nonce);
     let response, body = "";
@@ -71,6 +76,10 @@
       if (show) showBanner(response && body.includes("data-outcome") ? body : null, "unavailable", text.msgOffline);
       return;
     }
+    if (response.status === 401 || response.status === 403) {
+      showLoggedOut(); // whether or not this entry was shown: the whole screen has stopped working
+      return;
+    }
     // 400 is the CSRF check; a redirect is the login page: both need a reload, and the scan waits for it.
     if (response.status === 400 || response.redirected) {
       if (show) showBanner(null, "error", text.msgReload);
@@ -86,8 +95,26 @@
   }
 
   function flush() {
+    if (loggedOut) return;
     for (const entry of loadQueue()) send(entry, false);
   }
+
+  // The session has ended (a logout elsewhere, a new password, a deactivated account). Said once, with a
+  // link to the login page that comes back here; what is queued stays on the tablet and goes after it.
+  function showLoggedOut() {
+    loggedOut = true;
+    if (banner.querySelector('[data-outcome="login"]')) return;
+    showBanner(null, "login", text.msgLogin);
+    const link = document.createElement("a");
+    link.href = `${root.dataset.loginUrl}?next=${encodeURIComponent(location.pathname + location.search)}`;
+    link.textContent = text.msgLoginLink;
+    link.className = "banner-login";
+    banner.querySelector('[data-outcome="login"] div').appendChild(link);
+  }
+  // The counters and the recent-scans log poll with htmx: their 401 says the same.
+  document.body.addEventListener("htmx:responseError", (event) => {
+    if ([401, 403].includes(event.detail.xhr.status)) showLoggedOut();
+  });
 
   // --- what the staff member sees and hears ---------------------------------------------------------
   function showBanner(html, fallbackKind, fallbackText) {
