@@ -368,7 +368,7 @@ def certificates_zip(event_id: int):
 def frdo_xlsx(event_id: int):
     """The issued documents as the ФИС ФРДО upload (40 columns), with the sheet of missing data."""
     documents = issuing.event_documents(db.session(), event_id)
-    people = from_registration(registration_client.fetch_participants, event_id)
+    people = from_registration(registration_client.fetch_frdo_participants, event_id)
     by_id = {c.id: c for c in documents}
     current = [c for c in documents if c.validity is Validity.valid]
     data = frdo.workbook(current, people, by_id)
