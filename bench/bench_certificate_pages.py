@@ -4,7 +4,9 @@ realistic spread of attendance (most came to most sessions, some missed a day, a
 
 One organiser opens the page again and again, as they do while deciding overrides; the figure is the p95
 of the whole page (gateway → certificates → registration and back, HTML rendered). The certificates API
-alone is measured too, to tell the service's share from the gateway's.
+alone is measured too, to tell the service's share from the gateway's. Each figure also says how many CPU
+milliseconds one request cost each process (cpu_ms_per_request, from /proc), which a busy machine moves
+much less than it moves latencies.
 
 Environment: BENCH_POSTGRES_URL (admin URL), BENCH_REDIS_URL, BENCH_ELIGIBILITY_PARTICIPANTS,
 BENCH_ELIGIBILITY_SAMPLES, BENCH_WORKERS (gunicorn workers per process).
@@ -18,6 +20,7 @@ import re
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import requests
 
@@ -218,6 +221,31 @@ def timed(*probes) -> list[list[float]]:
     return samples
 
 
+def cpu_seconds(pid: int) -> float:
+    """CPU time used so far by a gunicorn master and its workers (from /proc)."""
+    try:
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    except OSError:
+        return float("nan")
+    total = 0
+    for each in [str(pid), *children]:
+        try:
+            fields = Path(f"/proc/{each}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def cpu_per_request(system: System, fetch, check, count: int) -> dict[str, float]:
+    """CPU milliseconds of each process per request, over `count` requests made one after another."""
+    pids = dict(zip(System.APPS, (p.pid for p in system.processes), strict=True))
+    before = {name: cpu_seconds(pid) for name, pid in pids.items()}
+    for _ in range(count):
+        check(fetch())
+    return {name: round((cpu_seconds(pid) - before[name]) * 1000 / count, 1) for name, pid in pids.items()}
+
+
 def run() -> list[dict]:
     context = {
         "participants": PARTICIPANTS,
@@ -244,10 +272,14 @@ def run() -> list[dict]:
             if len(response.json()["items"]) != PARTICIPANTS:
                 raise RuntimeError("the eligibility API does not list every participant")
 
-        gateway, service = timed(
-            (lambda: browser.get(page_url, timeout=30), page_is_whole),
-            (lambda: api.get(api_url, headers={"Accept-Language": "ru"}, timeout=30), answer_is_whole),
-        )
+        page = (lambda: browser.get(page_url, timeout=30), page_is_whole)
+        alone = (lambda: api.get(api_url, headers={"Accept-Language": "ru"}, timeout=30), answer_is_whole)
+        gateway, service = timed(page, alone)
+        # the machine's load while it was measured: latencies on a shared machine mean little without it
+        context["load_average_1m"] = round(os.getloadavg()[0], 1)
+        cpu_count = max(SAMPLES // 3, 1)
+        page_cpu = cpu_per_request(system, *page, cpu_count)
+        service_cpu = cpu_per_request(system, *alone, cpu_count)
 
     def ms(name: str, values: list[float], **extra) -> dict:
         return {
@@ -265,11 +297,13 @@ def run() -> list[dict]:
             "certificates.eligibility_1000_ms",
             gateway,
             target_ms=300,
+            cpu_ms_per_request=page_cpu,
             what="the organiser's eligibility page through the gateway, p95",
         ),
         ms(
             "certificates.eligibility_service_1000_ms",
             service,
+            cpu_ms_per_request=service_cpu,
             what="GET /api/v1/events/<id>/eligibility alone, p95",
         ),
     ]

@@ -158,10 +158,11 @@ def fetch_event(event_id: int) -> Event:
         raise RegistrationUnavailable(f"unexpected answer from registration: {exc}") from exc
 
 
-def _participant(item: dict) -> Participant:
+def _participant(item: dict, event_id: int | None = None) -> Participant:
+    # A roster entry leaves out what its path says (the event) and what its caller did not ask for.
     return Participant(
         id=item["id"],
-        event_id=item["event_id"],
+        event_id=item["event_id"] if event_id is None else event_id,
         surname=item["surname"],
         first_name=item["first_name"],
         patronymic=item.get("patronymic") or None,
@@ -179,13 +180,23 @@ def _participant(item: dict) -> Participant:
     )
 
 
-def fetch_participants(event_id: int) -> dict[int, Participant]:
-    """Every participant of the event (cancelled ones too), by id, in registration's order."""
-    body = _get(f"/events/{event_id}/participants", EventNotFound, event_id)
+def _roster(event_id: int, path: str) -> dict[int, Participant]:
+    body = _get(f"/events/{event_id}/participants/{path}", EventNotFound, event_id)
     try:
-        return {item["id"]: _participant(item) for item in body["items"]}
+        return {item["id"]: _participant(item, event_id) for item in body["items"]}
     except (ValueError, KeyError, TypeError) as exc:
         raise RegistrationUnavailable(f"unexpected answer from registration: {exc}") from exc
+
+
+def fetch_participants(event_id: int) -> dict[int, Participant]:
+    """Every participant of the event (cancelled ones too), by id, in registration's order: names,
+    gender and status, what eligibility and issuing need (registration's lean roster, no contact data)."""
+    return _roster(event_id, "roster")
+
+
+def fetch_frdo_participants(event_id: int) -> dict[int, Participant]:
+    """`fetch_participants` with the optional data ФИС ФРДО asks for (birth date, СНИЛС, diploma...)."""
+    return _roster(event_id, "frdo")
 
 
 def fetch_participant(event_id: int, participant_id: int) -> Participant:

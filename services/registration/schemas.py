@@ -350,6 +350,45 @@ class ParticipantList(BaseModel):
     total: int
 
 
+class RosterEntry(BaseModel):
+    """A participant as another service decides about them (eligibility, issuing): no contact details,
+    no personal token."""
+
+    id: int
+    surname: str
+    first_name: str
+    patronymic: str | None
+    #: "Фамилия Имя Отчество", as a document prints it
+    full_name: str
+    status: ParticipantStatus
+    gender: Gender | None
+
+
+class ParticipantRoster(BaseModel):
+    """Every participant of the event, cancelled ones too, in the list's order (surname, then name)."""
+
+    items: list[RosterEntry]
+    total: int
+
+
+class FrdoEntry(RosterEntry):
+    """A roster entry with what the federal register ФИС ФРДО asks of a document's holder."""
+
+    birth_date: date | None
+    snils: str | None
+    #: ОКСМ code, 643 = Russia
+    citizenship: str | None
+    education_level: str | None
+    diploma_surname: str | None
+    diploma_series: str | None
+    diploma_number: str | None
+
+
+class FrdoRoster(BaseModel):
+    items: list[FrdoEntry]
+    total: int
+
+
 class ParticipantWithEvent(BaseModel):
     """What a participant's personal page shows: themselves and the event they registered for."""
 

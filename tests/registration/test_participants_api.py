@@ -170,3 +170,111 @@ def test_an_edit_that_cancels_notes_when(api):
     assert cancelled["cancelled_at"] is not None
     restored = api.post(f"/events/{event_id}/participants/{pid}/restore").json
     assert (restored["status"], restored["cancelled_at"]) == ("registered", None)
+
+
+# --- the roster other services decide from ----------------------------------------------------------
+
+ROSTER_FIELDS = {"id", "surname", "first_name", "patronymic", "full_name", "status", "gender"}
+FRDO_FIELDS = {
+    "birth_date",
+    "snils",
+    "citizenship",
+    "education_level",
+    "diploma_surname",
+    "diploma_series",
+    "diploma_number",
+}
+
+
+def _roster_course(api) -> tuple[int, dict[str, int]]:
+    event_id = api.event()
+    ids = {
+        "petr": api.participant(
+            event_id,
+            surname="Ёлкин",
+            first_name="Пётр",
+            patronymic="Ильич",
+            email="elkin@mfc.example.ru",
+            gender="male",
+            phone="+7 900 000-00-00",
+            birth_date="1980-05-01",
+            snils="11223344595",
+            citizenship="643",
+            education_level="ВО",
+            diploma_series="1077",
+            diploma_number="123456",
+        )["id"],
+        "anna": api.participant(event_id, **ANNA, gender="female")["id"],
+        "boris": api.participant(event_id, surname="Борисов", first_name="Борис", email="b@mfc.example.ru")[
+            "id"
+        ],
+    }
+    api.post(f"/events/{event_id}/participants/{ids['boris']}/cancel")
+    other = api.event(slug="other-course")
+    api.participant(other, surname="Чужой", first_name="Пётр", email="x@x.example.ru")
+    return event_id, ids
+
+
+def test_the_roster_lists_everyone_of_the_event_with_names_gender_and_status_only(api):
+    event_id, ids = _roster_course(api)
+    response = api.get(f"/events/{event_id}/participants/roster")
+    assert response.status_code == 200
+    body = response.json
+    assert body["total"] == 3
+    # In the list's order (surname, then name; Ё sorts as Е), cancelled ones too; no one of another event.
+    assert [item["id"] for item in body["items"]] == [ids["boris"], ids["petr"], ids["anna"]]
+    assert all(set(item) == ROSTER_FIELDS for item in body["items"]), body["items"][0]
+    petr = body["items"][1]
+    assert petr == {
+        "id": ids["petr"],
+        "surname": "Ёлкин",
+        "first_name": "Пётр",
+        "patronymic": "Ильич",
+        "full_name": "Ёлкин Пётр Ильич",
+        "status": "registered",
+        "gender": "male",
+    }
+    assert (body["items"][0]["status"], body["items"][0]["gender"]) == ("cancelled", None)
+    # Nothing personal beyond that: no contacts, no personal token, no ФИС ФРДО data.
+    text = response.get_data(as_text=True)
+    for secret in ("elkin@mfc.example.ru", "+7 900", "112-233-445 95", "1980-05-01", "123456"):
+        assert secret not in text
+
+
+def test_the_frdo_roster_adds_what_the_register_asks_for(api):
+    event_id, ids = _roster_course(api)
+    body = api.get(f"/events/{event_id}/participants/frdo").json
+    assert [item["id"] for item in body["items"]] == [ids["boris"], ids["petr"], ids["anna"]]
+    assert all(set(item) == ROSTER_FIELDS | FRDO_FIELDS for item in body["items"])
+    petr = body["items"][1]
+    assert {key: petr[key] for key in FRDO_FIELDS} == {
+        "birth_date": "1980-05-01",
+        "snils": VALID_SNILS,
+        "citizenship": "643",
+        "education_level": "ВО",
+        "diploma_surname": None,
+        "diploma_series": "1077",
+        "diploma_number": "123456",
+    }
+    text = api.get(f"/events/{event_id}/participants/frdo").get_data(as_text=True)
+    assert "elkin@mfc.example.ru" not in text and "+7 900" not in text
+
+
+@pytest.mark.parametrize("path", ["roster", "frdo"])
+def test_a_roster_of_an_unknown_event_is_not_found(api, path):
+    response = api.get(f"/events/999/participants/{path}")
+    assert response.status_code == 404
+    assert response.headers["Content-Type"].startswith("application/problem+json")
+
+
+@pytest.mark.parametrize("path", ["roster", "frdo"])
+@pytest.mark.parametrize("authorization", [None, "Bearer wrong-token", "Basic x"])
+def test_a_roster_reveals_nothing_without_the_service_token(api, path, authorization):
+    event_id, _ids = _roster_course(api)
+    headers = {"Authorization": authorization} if authorization else {}
+    response = api.client.get(f"/api/v1/events/{event_id}/participants/{path}", headers=headers)
+    assert response.status_code == 401
+    assert response.headers["Content-Type"].startswith("application/problem+json")
+    text = response.get_data(as_text=True)
+    for name in ("Ёлкин", "Иванова", "Борисов", "elkin@mfc.example.ru"):
+        assert name not in text

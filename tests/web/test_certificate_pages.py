@@ -355,6 +355,11 @@ def test_an_override_needs_a_reason_and_says_who_decided(live_system, staff_fact
     items = certificates_api(live_system, "GET", f"/api/v1/events/{course.event_id}/eligibility")["items"]
     decided = next(i for i in items if i["participant_id"] == smirnova)
     assert decided["eligible"] and not decided["computed_eligible"] and decided["override"]["by"] == username
+    # The form's «Cancel» draws the one row again, as the list shows it, decision and all.
+    row = browser.get(url.removesuffix("/override"), headers={"HX-Request": "true"})
+    assert row.status_code == 200 and "<html" not in row.text
+    assert row.text.lstrip().startswith(f'<tr id="participant-{smirnova}" data-eligible="yes"')
+    assert "болела, занималась по записи" in row.text and f'hx-get="{url.removeprefix(web)}"' in row.text
 
     # Back to what attendance says: no reason needed; without htmx the answer is a redirect.
     cleared = send_form(browser, url, url, {"eligible": "", "reason": ""})

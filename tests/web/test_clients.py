@@ -119,3 +119,47 @@ def test_field_errors_name_each_field_of_a_problem():
         "email": "Участник с таким e-mail уже есть.",
         "participant.snils": "Не сходится СНИЛС.",
     }
+
+
+@pytest.fixture
+def echo_service():
+    """A service that answers with the headers it was sent (and 404 for /missing), over real HTTP."""
+    from flask import Flask, jsonify, request
+
+    from tests.conftest import LiveServer
+
+    app = Flask("echo")
+
+    @app.get("/echo")
+    def echo():
+        return jsonify(dict(request.headers))
+
+    @app.get("/missing")
+    def missing():
+        return jsonify({"title": "Not Found", "detail": "Нет такого."}), 404
+
+    server = LiveServer(app)
+    yield server.url
+    server.stop()
+
+
+def test_a_call_started_soon_carries_the_same_headers_as_a_call_made_now(gateway, echo_service):
+    from flask import g
+
+    from web.auth import Role, StaffIdentity
+
+    client = ServiceClient("certificates", echo_service, "token-" + "x" * 40)
+    with gateway.test_request_context("/"):
+        g.request_id = "request-42"
+        g.staff = StaffIdentity(7, "petrova", "Петрова А.", Role.organiser)
+        g.device = "tablet-3"
+        now = client.get("/echo")
+        soon = client.get_soon("/echo")
+        with pytest.raises(ServiceError) as refused:
+            client.get_soon("/missing").result(timeout=10)
+        later = soon.result(timeout=10)
+    for key in ("Authorization", "Accept-Language", "X-Request-Id", "X-Staff-User", "X-Device"):
+        assert later.get(key) == now.get(key), key
+    assert (later["X-Staff-User"], later["X-Device"]) == ("petrova", "tablet-3")
+    assert (later["X-Request-Id"], later["Accept-Language"]) == ("request-42", "ru")
+    assert refused.value.status == 404 and refused.value.problem["detail"] == "Нет такого."

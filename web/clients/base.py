@@ -6,6 +6,7 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 import requests
@@ -18,6 +19,9 @@ from eventops.service_auth import DEVICE_HEADER, STAFF_HEADER, bearer
 TIMEOUT_S = (2, 15)  # connect, read
 #: copies a client keeps at most (kept()): a copy per personal link must not grow without bound
 KEPT_MAX = 4096
+#: helper threads for the calls a page makes side by side (ServiceClient.get_soon); the connection pool
+#: of each client's requests.Session is safe to share between threads
+_side_calls = ThreadPoolExecutor(max_workers=16, thread_name_prefix="service-call")
 
 
 class ServiceError(Exception):
@@ -51,6 +55,13 @@ class ServiceClient:
         self._fetch_locks: dict[Any, threading.Lock] = {}
 
     def request(self, method: str, path: str, **kwargs) -> requests.Response:
+        headers = self._headers()
+        headers.update(kwargs.pop("headers", {}))
+        return self._send(method, path, headers, **kwargs)
+
+    def _headers(self) -> dict[str, str]:
+        """What every call carries, read from the current request: the token, the person's language, the
+        request id, and the staff member and device for the services' audit trails."""
         headers = {
             **bearer(self.token),
             "Accept-Language": str(get_locale() or "ru"),
@@ -61,7 +72,10 @@ class ServiceClient:
             headers[STAFF_HEADER] = staff.username
         if g.get("device"):
             headers[DEVICE_HEADER] = g.device
-        headers.update(kwargs.pop("headers", {}))
+        return headers
+
+    def _send(self, method: str, path: str, headers: dict[str, str], **kwargs) -> requests.Response:
+        # No Flask in here: `get_soon` runs it on a helper thread, outside the request.
         try:
             response = self.http.request(
                 method, self.base_url + path, headers=headers, timeout=TIMEOUT_S, **kwargs
@@ -80,6 +94,13 @@ class ServiceClient:
 
     def get(self, path: str, **params) -> Any:
         return self.request("GET", path, params=params).json()
+
+    def get_soon(self, path: str, **params) -> Future[Any]:
+        """`get`, started now on a helper thread (its headers read here, from this request): a page that
+        needs several answers waits for the slowest of them, not for their sum. `.result()` answers, or
+        raises, as `get` would."""
+        headers = self._headers()
+        return _side_calls.submit(lambda: self._send("GET", path, headers, params=params).json())
 
     def post(self, path: str, json: Any = None, **kwargs) -> Any:
         response = self.request("POST", path, json=json, **kwargs)

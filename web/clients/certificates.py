@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from concurrent.futures import Future
 from typing import Any
 
 import requests
@@ -126,6 +127,12 @@ def policy_image(event_id: int, image: str) -> requests.Response:
 def eligibility(event_id: int) -> dict:
     """`{"summary": {...}, "items": [...]}`: every participant, eligible or not and why."""
     return _api().get(f"/api/v1/events/{event_id}/eligibility")
+
+
+def eligibility_soon(event_id: int) -> Future[dict]:
+    """`eligibility`, asked now and answered by `.result()`: the list page waits for it while it asks
+    for the policy and the event."""
+    return _api().get_soon(f"/api/v1/events/{event_id}/eligibility")
 
 
 def set_override(event_id: int, participant_id: int, decision: dict) -> dict:

@@ -8,6 +8,7 @@ ServiceUnavailable, as every client does.
 from __future__ import annotations
 
 import json
+from concurrent.futures import Future
 from typing import Any
 from urllib.parse import quote
 
@@ -75,6 +76,11 @@ def event(event_id: int, *, fresh: bool = True) -> Event:
     if not fresh:
         return _api().kept(("event", event_id), EVENT_TTL_S, lambda: event(event_id))
     return _api().get(f"/api/v1/events/{event_id}")
+
+
+def event_soon(event_id: int) -> Future[Event]:
+    """`event`, asked now and answered by `.result()`, for a page that asks other services meanwhile."""
+    return _api().get_soon(f"/api/v1/events/{event_id}")
 
 
 def create_event(data: dict) -> Event:

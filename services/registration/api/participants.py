@@ -29,6 +29,27 @@ def list_participants(event_id: int):
     return schemas.ParticipantList(items=items, total=len(items))
 
 
+@bp.get("/events/<int:event_id>/participants/roster")
+@spec.validate(resp=Response(HTTP_200=schemas.ParticipantRoster, HTTP_404=None))
+def read_roster(event_id: int):
+    """Names, gender and status of everyone: what certificates needs for eligibility and issuing."""
+    session = db.session()
+    events.get_event(session, event_id)
+    items = participants.roster(session, event_id)
+    # One validation of the whole list: a thousand per-item calls cost more than the query.
+    return schemas.ParticipantRoster.model_validate({"items": items, "total": len(items)})
+
+
+@bp.get("/events/<int:event_id>/participants/frdo")
+@spec.validate(resp=Response(HTTP_200=schemas.FrdoRoster, HTTP_404=None))
+def read_frdo_roster(event_id: int):
+    """The roster with the optional data ФИС ФРДО asks for (birth date, СНИЛС, citizenship, diploma)."""
+    session = db.session()
+    events.get_event(session, event_id)
+    items = participants.roster(session, event_id, frdo=True)
+    return schemas.FrdoRoster.model_validate({"items": items, "total": len(items)})
+
+
 @bp.post("/events/<int:event_id>/participants")
 @spec.validate(
     json=schemas.ParticipantIn,
