@@ -5,7 +5,15 @@ from __future__ import annotations
 
 import re
 
-from tests.web.support import add_participant, api, csrf_token, make_event, post_form, staff_session
+from tests.web.support import (
+    add_old_participant,
+    add_participant,
+    api,
+    csrf_token,
+    make_event,
+    post_form,
+    staff_session,
+)
 
 
 def test_organiser_adds_and_edits_a_participant_with_frdo_data(live_system, staff_factory, db_backend):
@@ -31,6 +39,16 @@ def test_organiser_adds_and_edits_a_participant_with_frdo_data(live_system, staf
         "diploma_series": "",
         "diploma_number": "",
     }
+    marked = post_form(
+        browser,
+        f"{web}/events/{event_id}/participants/new",
+        {**person, "snils": "", "surname": "<b>Ёлкин</b>", "phone": "=1+2", "position": "<i>глава</i>"},
+    )
+    # registration's field rules, the same as the public form's and the import's, land next to the fields
+    assert marked.status_code == 422
+    assert re.search(r'id="surname-error">[^<]*которых не бывает в именах', marked.text), marked.text[-3000:]
+    assert re.search(r'id="phone-error">[^<]*не номер телефона', marked.text)
+    assert re.search(r'id="position-error">[^<]*разметку', marked.text)
     bad = post_form(browser, f"{web}/events/{event_id}/participants/new", person)
     # The checksum is registration's to check; its refusal lands next to the field.
     assert bad.status_code == 422 and re.search(r'id="snils-error">[^<]*СНИЛС', bad.text), bad.text[-3000:]
@@ -140,7 +158,10 @@ def test_cancel_and_restore_keep_the_participant(live_system, staff_factory, db_
 def test_export_downloads_the_service_file(live_system, staff_factory, db_backend):
     web = live_system.web_url
     event_id = make_event(live_system)
-    add_participant(live_system, event_id, "Ёлкин", "elkin@example.ru", organisation="=HYPERLINK(1)")
+    add_participant(live_system, event_id, "Ёлкин", "elkin@example.ru")
+    # Saved before the rules: a formula and a control character, which once made the XLSX answer 503.
+    add_old_participant(live_system, event_id, "Ромашкина", "r@example.ru", organisation="ООО\x01Ромашка")
+    add_old_participant(live_system, event_id, "Формулин", "f@example.ru", organisation="=HYPERLINK(1)")
     browser = staff_session(live_system, staff_factory)
 
     csv = browser.get(f"{web}/events/{event_id}/participants/export", params={"format": "csv"})
@@ -150,7 +171,7 @@ def test_export_downloads_the_service_file(live_system, staff_factory, db_backen
     assert "Ёлкин" in csv.content.decode("utf-8-sig")
 
     xlsx = browser.get(f"{web}/events/{event_id}/participants/export", params={"format": "xlsx"})
-    assert xlsx.status_code == 200 and xlsx.content[:2] == b"PK"
+    assert xlsx.status_code == 200 and xlsx.content[:2] == b"PK", xlsx.text[:500]
     assert ".xlsx" in xlsx.headers["Content-Disposition"]
 
     badges = browser.get(f"{web}/events/{event_id}/badges.pdf")
