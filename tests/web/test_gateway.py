@@ -148,3 +148,14 @@ def test_the_gateway_reads_no_environment_variable_itself():
     assert len(sources) > 10
     readers = [str(path) for path, text in sources.items() if "os.environ" in text or "getenv" in text]
     assert readers == []
+
+
+def test_the_site_icon_is_served_and_linked(gateway):
+    client = gateway.test_client()
+    icon = client.get("/favicon.ico")
+    assert icon.status_code == 200 and icon.data[:4] == b"\x00\x00\x01\x00"  # an ICO file
+    assert icon.mimetype in ("image/vnd.microsoft.icon", "image/x-icon")
+    assert "max-age=86400" in icon.headers["Cache-Control"]
+    page = client.get("/login").get_data(as_text=True)
+    assert '<link rel="icon" href="/static/favicon.ico"' in page
+    assert client.get("/static/favicon.svg").status_code == 200
