@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 import uuid
 
+import pytest
 import requests
 
 from tests.conftest import auth_headers
@@ -187,3 +188,30 @@ def test_without_javascript_a_tapped_row_posts_and_the_screen_shows_the_outcome(
     )
     assert response.status_code == 201 and "<html" in response.text
     assert re.search(r'banner-title">\s*Отмечен\s*</strong>', response.text)  # the verb agrees: he is male
+
+
+@pytest.mark.parametrize(
+    ("registered", "words"),
+    [
+        (1, "из 1 зарегистрированного"),
+        (3, "из 3 зарегистрированных"),
+        (21, "из 21 зарегистрированного"),
+        (45, "из 45 зарегистрированных"),
+        (None, "из — зарегистрированных"),
+    ],
+)
+def test_the_second_counter_says_what_it_counts(gateway, registered, words):
+    from flask import render_template
+
+    with gateway.test_request_context():
+        html = render_template("checkin/_counters.html", checked_in=3, expected=registered)
+    assert words in re.sub(r"<[^>]+>", "", " ".join(html.split())).replace("\xa0", " ")
+    assert "ожидается" not in html
+    assert counters(html)[1] == ("—" if registered is None else str(registered))
+
+
+def test_badges_for_the_ticked_rows_say_selected(gateway):
+    with gateway.test_request_context():
+        from flask_babel import gettext
+
+        assert gettext("Badges for the selected (PDF)") == "Бейджи для выбранных (PDF)"
