@@ -415,11 +415,13 @@ class SearchQuery(BaseModel):
     #: any part of a name, e-mail, organisation, region or participant code; empty lists everyone
     q: str = Field("", max_length=200)
     limit: int = Field(20, ge=1, le=100)
+    #: matches to skip before the `limit` returned: pages of a long list
+    offset: int = Field(0, ge=0, le=1_000_000)
 
 
 class SearchResult(BaseModel):
     items: list[ParticipantCard]
-    #: how many participants match, of which `items` holds the best `limit`
+    #: how many participants match, of which `items` holds `limit` after the best `offset`
     total: int
 
 

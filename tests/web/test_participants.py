@@ -119,6 +119,41 @@ def test_active_search_answers_htmx_with_the_results_only(live_system, staff_fac
     assert "Ёлкин" in everyone.text and "Иванова" in everyone.text
 
 
+def test_a_long_list_pages_and_the_pages_keep_the_search(live_system, staff_factory):
+    web = live_system.web_url
+    event_id = make_event(live_system)
+    letters = "абвгдежзиклмнопрстуфхцчш"
+    for n in range(120):  # 90 «Петров…» and 30 «Сидоров…»: names by letters, as names have no digits
+        surname = ("Петров" if n < 90 else "Сидоров") + letters[n // 24] + letters[n % 24]
+        add_participant(live_system, event_id, surname, f"p{n}@example.ru")
+    browser = staff_session(live_system, staff_factory)
+    url = f"{web}/events/{event_id}/participants"
+
+    first = browser.get(url)
+    assert first.text.count('name="ids"') == 50
+    assert "120 участников" in first.text and "показаны 1–50" in first.text
+    assert "страница 1 из 3" in first.text
+    assert f'href="/events/{event_id}/participants?page=2"' in first.text and 'rel="prev"' not in first.text
+
+    last = browser.get(url, params={"page": 3}, headers={"HX-Request": "true"})
+    assert "<html" not in last.text and last.text.count('name="ids"') == 20
+    assert "показаны 101–120" in last.text and 'rel="next"' not in last.text
+
+    # The active search stays on every page: its links carry q, and htmx swaps the results only.
+    found = browser.get(url, params={"q": "петров", "page": 2}, headers={"HX-Request": "true"})
+    assert "Найдено: 90" in found.text and "показаны 51–90" in found.text
+    assert found.text.count('name="ids"') == 40 and "Сидоров" not in found.text
+    assert f'hx-get="/events/{event_id}/participants?q=%D0%BF%D0%B5%D1%82%D1%80%D0%BE%D0%B2&amp;page=1"' in (
+        found.text
+    )
+    assert 'hx-target="#search-results" hx-push-url="true"' in found.text
+
+    beyond = browser.get(url, params={"q": "петров", "page": 99})  # past the end: the last page
+    assert "страница 2 из 2" in beyond.text and beyond.text.count('name="ids"') == 40
+    assert browser.get(url, params={"page": "x"}).status_code == 200
+    assert browser.get(url, params={"page": "-5"}).status_code == 200
+
+
 def test_cancel_and_restore_keep_the_participant(live_system, staff_factory, db_backend):
     web = live_system.web_url
     event_id = make_event(live_system)
