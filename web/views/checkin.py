@@ -7,6 +7,7 @@ tablet's nonce, so a resend after a dropped connection never makes a second chec
 
 from __future__ import annotations
 
+import re
 import secrets
 import uuid
 from datetime import UTC, date, datetime
@@ -37,6 +38,8 @@ SEARCH_LIMIT = 20
 LOG_LIMIT = 20
 #: the event that makes the counters and the recent-scans log refresh at once
 REFRESH_EVENT = "checkin-recorded"
+#: an id: ten digits at most (the services' ids are 32-bit), so no number of a thousand digits is parsed
+_ID = re.compile(r"\s*-?\d{1,10}\s*")
 
 
 # --- choosing the event, the day, and the door or the session ----------------------------------
@@ -241,10 +244,12 @@ def _or_none(fetch):
 
 
 def _int_or_none(value) -> int | None:
-    try:
-        return int(value) if value not in (None, "", "null") else None
-    except (TypeError, ValueError):
+    """An id as a form or checkin.js sends it: digits (or a JSON integer), never 1e400, 2.5 or true."""
+    if value in (None, "", "null"):
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | str) or not _ID.fullmatch(str(value)):
         abort(422)
+    return int(value)
 
 
 def _local_today() -> date:
