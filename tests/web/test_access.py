@@ -76,7 +76,14 @@ PAGES = [
 
 #: pages anyone may open: logging in, the language switch, public registration, the participant's own
 #: pages under their token, anonymous surveys' links, certificate verification, health and static files
-PUBLIC_RULES = {"/login", "/logout", "/language", "/events/<int:event_id>/register", "/healthz"}
+PUBLIC_RULES = {
+    "/login",
+    "/logout",
+    "/language",
+    "/events/<int:event_id>/register",
+    "/healthz",
+    "/favicon.ico",
+}
 PUBLIC_PREFIXES = ("/p/", "/s/", "/verify", "/static/")
 
 
