@@ -2,7 +2,7 @@
 
 A report that one service can answer alone is that service's export (registration's participants list);
 attendance needs registration's participants beside certificates' check-ins, so it is joined here. Every
-cell goes through eventops.spreadsheets.neutralise: a name typed as «=HYPERLINK(...)» stays text.
+cell is written through eventops.spreadsheets: a name typed as «=HYPERLINK(...)» stays text, as typed.
 """
 
 from __future__ import annotations
@@ -14,9 +14,9 @@ from flask_babel import gettext as _
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
-from eventops.spreadsheets import neutralise
+from eventops.spreadsheets import xlsx_cell
 from web.clients import certificates, registration
-from web.formatting import event_days
+from web.formatting import PARTICIPANT_STATUSES, event_days
 
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -72,7 +72,7 @@ def attendance_xlsx(report: dict[str, Any]) -> bytes:
             [
                 p["full_name"],
                 p.get("organisation") or "",
-                p["status"],
+                str(PARTICIPANT_STATUSES.get(p["status"], p["status"])),
                 ", ".join(row["days"]),
                 len(row["session_ids"]),
                 row["academic_hours"],
@@ -94,4 +94,4 @@ def attendance_xlsx(report: dict[str, Any]) -> bytes:
 
 
 def _append(sheet, values: list) -> None:
-    sheet.append([neutralise(value) for value in values])
+    sheet.append([xlsx_cell(sheet, value) for value in values])

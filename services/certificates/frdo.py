@@ -2,8 +2,8 @@
 template for ДПО documents, in its order, and a second sheet listing per person what is still missing.
 
 The first sheet's headers are the register's own (Russian, always); the second sheet is for the organiser
-and speaks their language. Every text cell goes through eventops.spreadsheets.neutralise: a name that
-starts with "=" stays a name.
+and speaks their language. Every cell is written through eventops.spreadsheets: a name that starts
+with "=" stays a name, a number as typed.
 """
 
 from __future__ import annotations
@@ -15,10 +15,9 @@ from datetime import date
 
 from flask_babel import gettext
 from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
 
-from eventops.spreadsheets import neutralise
+from eventops.spreadsheets import xlsx_cell
 from services.certificates.models import Certificate, DocumentKind
 from services.certificates.registration_client import Participant
 
@@ -73,7 +72,6 @@ DOCUMENT_NAMES = {
     DocumentKind.statement: "Справка об обучении",
 }
 _GENDER = {"male": "Муж", "female": "Жен"}
-DATE_FORMAT = "DD.MM.YYYY"
 
 
 @dataclass(frozen=True)
@@ -167,12 +165,12 @@ def workbook(
     book = Workbook(write_only=True)
     sheet = book.create_sheet("ФРДО")
     bold = Font(bold=True)
-    sheet.append([_bold(sheet, name, bold) for name in COLUMNS])
+    sheet.append([xlsx_cell(sheet, name, font=bold) for name in COLUMNS])
     missing: list[Missing] = []
     for certificate in documents:
         person = people.get(certificate.participant_id)
         original = originals.get(certificate.supersedes_id) if certificate.supersedes_id else None
-        sheet.append([_cell(sheet, value) for value in row(certificate, person, original)])
+        sheet.append([xlsx_cell(sheet, value) for value in row(certificate, person, original)])
         gender = (person.gender if person else None) or certificate.snapshot.get("gender")
         fields = _missing_fields(person, gender)
         if fields:
@@ -180,29 +178,15 @@ def workbook(
     gaps = book.create_sheet(gettext("Missing data")[:31])
     gaps.append(
         [
-            _bold(gaps, gettext("Full name"), bold),
-            _bold(gaps, gettext("Number"), bold),
-            _bold(gaps, gettext("What is missing"), bold),
+            xlsx_cell(gaps, gettext("Full name"), font=bold),
+            xlsx_cell(gaps, gettext("Number"), font=bold),
+            xlsx_cell(gaps, gettext("What is missing"), font=bold),
         ]
     )
     for item in missing:
         s = item.certificate.snapshot
         name = " ".join(p for p in (s["surname"], s["first_name"], s.get("patronymic")) if p)
-        gaps.append([neutralise(name), neutralise(item.certificate.number), ", ".join(item.fields)])
+        gaps.append([xlsx_cell(gaps, v) for v in (name, item.certificate.number, ", ".join(item.fields))])
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
-
-
-def _bold(sheet, value: str, font: Font) -> WriteOnlyCell:
-    cell = WriteOnlyCell(sheet, value=value)
-    cell.font = font
-    return cell
-
-
-def _cell(sheet, value):
-    if isinstance(value, date):
-        cell = WriteOnlyCell(sheet, value=value)
-        cell.number_format = DATE_FORMAT
-        return cell
-    return neutralise(value)

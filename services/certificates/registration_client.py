@@ -248,3 +248,23 @@ def find_session(event_id: int, session_id: int) -> ProgrammeSession | None:
     with _cache_lock:
         _cache[key] = (time.monotonic(), sessions)
     return sessions.get(session_id)
+
+
+_dates: dict[tuple[str, int], tuple[float, date, date]] = {}
+
+
+def day_in_event(event_id: int, day: date) -> bool:
+    """Whether `day` is one of the event's days; EventNotFound, RegistrationUnavailable.
+
+    Kept for a minute like the programme; a day outside the kept dates is asked afresh (the organiser may
+    have just moved the event), so only a day that really is not the event's is refused.
+    """
+    key = (registration_url(), event_id)
+    with _cache_lock:
+        cached = _dates.get(key)
+    if cached and time.monotonic() - cached[0] < PROGRAMME_TTL_SECONDS and cached[1] <= day <= cached[2]:
+        return True
+    event = fetch_event(event_id)
+    with _cache_lock:
+        _dates[key] = (time.monotonic(), event.starts_on, event.ends_on)
+    return event.starts_on <= day <= event.ends_on

@@ -1,7 +1,7 @@
 """Responses and the results summary as spreadsheets (XLSX and CSV) for organisers.
 
-Every text cell goes through eventops.spreadsheets.neutralise, so an answer typed as "=HYPERLINK(...)"
-stays text. An anonymous survey's export has no column that could point at a person (no participant,
+Every cell is written through eventops.spreadsheets, so an answer typed as "=HYPERLINK(...)" stays
+text. An anonymous survey's export has no column that could point at a person (no participant,
 region, organisation or date), its rows come in no particular order (response ids are random), and it
 is refused while the survey has fewer responses than its threshold. The summary is built from the
 results, so it withholds exactly what the results withhold.
@@ -16,14 +16,13 @@ from zoneinfo import ZoneInfo
 
 from flask_babel import gettext as _
 from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from eventops.i18n import TIMEZONE
 from eventops.problems import Problem
-from eventops.spreadsheets import neutralise
+from eventops.spreadsheets import csv_text, xlsx_cell
 from services.feedback import schemas
 from services.feedback.building import ordered
 from services.feedback.models import OTHER, Answer, Question, QuestionKind, Survey
@@ -151,7 +150,7 @@ def _csv_value(value) -> str:
         return value.strftime("%d.%m.%Y %H:%M")
     if isinstance(value, float):
         return f"{value:g}".replace(".", ",")  # Excel with Russian settings reads a decimal comma
-    return neutralise(str(value))
+    return csv_text(str(value))
 
 
 def to_csv(table: Table) -> bytes:
@@ -165,19 +164,6 @@ def to_csv(table: Table) -> bytes:
     return buffer.getvalue().encode("utf-8-sig")
 
 
-def _cell(sheet, value, font: Font | None = None):
-    if isinstance(value, str):
-        cell = WriteOnlyCell(sheet, value=neutralise(value))
-        cell.data_type = "s"  # a string, whatever it looks like: openpyxl makes "=..." a formula otherwise
-    else:
-        cell = WriteOnlyCell(sheet, value=value)
-        if isinstance(value, datetime):
-            cell.number_format = "DD.MM.YYYY HH:MM"
-    if font:
-        cell.font = font
-    return cell
-
-
 def to_xlsx(table: Table, sheet_title: str) -> bytes:
     headers, rows = table
     workbook = Workbook(write_only=True)
@@ -185,9 +171,9 @@ def to_xlsx(table: Table, sheet_title: str) -> bytes:
     sheet = workbook.create_sheet("".join(c for c in sheet_title if c not in "[]:*?/\\")[:31] or "Survey")
     sheet.freeze_panes = "A2"
     bold = Font(bold=True)
-    sheet.append([_cell(sheet, header, bold) for header in headers])
+    sheet.append([xlsx_cell(sheet, header, font=bold) for header in headers])
     for row in rows:
-        sheet.append([_cell(sheet, value) for value in row])
+        sheet.append([xlsx_cell(sheet, value) for value in row])
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()

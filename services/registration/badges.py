@@ -22,6 +22,15 @@ from services.registration.regions import region_name
 TEMPLATES = Path(__file__).parent / "templates"
 BADGES_PER_SHEET = 8
 
+# A badge cannot grow, and a title or an organisation cut off mid-word reads as a mistake. So each text
+# gets the largest type that lets it wrap into its lines (badges.css: how many lines each size has), chosen
+# by its length; only a text longer than the smallest size holds ends with «…» (never a silent clip).
+#: (the longest text a size holds, its class in badges.css), largest type first
+EVENT_SIZES = ((80, "fits"), (135, "smaller"), (None, "smallest"))
+SURNAME_SIZES = ((14, "fits"), (22, "smaller"), (None, "smallest"))
+GIVEN_NAMES_SIZES = ((18, "fits"), (None, "smaller"))
+ORGANISATION_SIZES = ((90, "fits"), (140, "smaller"), (None, "smallest"))
+
 
 def personal_page_url(public_url: str, token: str) -> str:
     return f"{public_url.rstrip('/')}/p/{token}"
@@ -48,15 +57,29 @@ class BadgeRenderer:
         sheets = [
             badges[start : start + BADGES_PER_SHEET] for start in range(0, len(badges), BADGES_PER_SHEET)
         ]
-        html = self.templates.get_template("badges.html").render(event=event, sheets=sheets)
+        html = self.templates.get_template("badges.html").render(
+            event=event, event_size=size_for(event.title, EVENT_SIZES), sheets=sheets
+        )
         with self.lock:
             return HTML(string=html, base_url=str(TEMPLATES)).write_pdf(
                 stylesheets=[self.stylesheet], font_config=self.font_config
             )
 
 
+def size_for(text: str | None, sizes: Sequence[tuple[int | None, str]]) -> str:
+    """The class of the largest type that holds `text` (see the *_SIZES tables)."""
+    length = len(text or "")
+    return next(size for longest, size in sizes if longest is None or length <= longest)
+
+
 def badge(participant: Participant, public_url: str) -> dict:
+    given_names = " ".join(filter(None, (participant.first_name, participant.patronymic)))
     return {
+        "sizes": {
+            "surname": size_for(participant.surname, SURNAME_SIZES),
+            "given_names": size_for(given_names, GIVEN_NAMES_SIZES),
+            "organisation": size_for(participant.organisation, ORGANISATION_SIZES),
+        },
         "surname": participant.surname,
         "first_name": participant.first_name,
         "patronymic": participant.patronymic,

@@ -1,7 +1,7 @@
 """The participant list as a spreadsheet (XLSX or CSV) with Russian headers, for organisers.
 
-Every text cell that a spreadsheet could take for a formula is neutralised (OWASP, CSV injection):
-a value starting with =, +, -, @, a tab or a carriage return gets a leading single quote.
+Cells are written through eventops.spreadsheets: XLSX texts are string cells (never formulas, never
+mangled), CSV texts that start like a formula get a leading single quote.
 """
 
 from __future__ import annotations
@@ -13,10 +13,9 @@ from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
 
-from eventops.spreadsheets import neutralise
+from eventops.spreadsheets import csv_text, xlsx_cell
 from services.registration.models import Gender, Participant, ParticipantStatus
 from services.registration.regions import region_name
 
@@ -90,7 +89,7 @@ def _csv_text(value) -> str:
         return value.strftime("%d.%m.%Y %H:%M")
     if isinstance(value, date):
         return value.strftime("%d.%m.%Y")
-    return neutralise(str(value))
+    return csv_text(str(value))
 
 
 def to_xlsx(participants: Iterable[Participant]) -> bytes:
@@ -98,27 +97,12 @@ def to_xlsx(participants: Iterable[Participant]) -> bytes:
     sheet = workbook.create_sheet("Участники")
     sheet.freeze_panes = "A2"
     bold = Font(bold=True)
-    sheet.append([_xlsx_cell(sheet, header, font=bold) for header in HEADERS])
+    sheet.append([xlsx_cell(sheet, header, font=bold) for header in HEADERS])
     for row in _rows(participants):
-        sheet.append([_xlsx_cell(sheet, value) for value in row])
+        sheet.append([xlsx_cell(sheet, value) for value in row])
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
-
-
-def _xlsx_cell(sheet, value, font: Font | None = None):
-    if isinstance(value, str):
-        cell = WriteOnlyCell(sheet, value=neutralise(value))
-        cell.data_type = "s"  # a string, whatever it looks like: openpyxl makes "=..." a formula otherwise
-    else:
-        cell = WriteOnlyCell(sheet, value=value)
-        if isinstance(value, datetime):
-            cell.number_format = "DD.MM.YYYY HH:MM"
-        elif isinstance(value, date):
-            cell.number_format = "DD.MM.YYYY"
-    if font:
-        cell.font = font
-    return cell
 
 
 def spreadsheet(participants: Iterable[Participant], file_format: str) -> tuple[bytes, str]:

@@ -31,7 +31,7 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 from spectree.model_adapter.pydantic_adapter import BaseFile
 
-from services.registration import importing
+from services.registration import fields, importing
 from services.registration.errors import Translate
 from services.registration.models import (
     PROGRAMME_KINDS,
@@ -76,7 +76,8 @@ def _blank_to_none(value):
 
 
 def trimmed(max_length: int, min_length: int = 0):
-    """A string with surrounding spaces trimmed. Markup is kept as typed: it is data, shown as text."""
+    """A string with surrounding spaces trimmed. Where markup is allowed (an event's title) it is kept as
+    typed: it is data, shown as text."""
     return Annotated[
         str, StringConstraints(strip_whitespace=True, min_length=min_length, max_length=max_length)
     ]
@@ -117,8 +118,32 @@ def _utc(moment: datetime) -> datetime:
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
 
 
+def _following(rule: Callable[[str], fields.Breach | None]) -> AfterValidator:
+    """A participant field's text rule (fields.py), the one the import applies too."""
+
+    def check(value):
+        if isinstance(value, str) and value and (breach := rule(value)):
+            raise _refuse(breach.code, _(breach.msgid, value=fields.printable(value)))
+        return value
+
+    return AfterValidator(check)
+
+
 UtcDateTime = Annotated[datetime, AfterValidator(_utc)]
-Name = trimmed(100, min_length=1)
+Name = Annotated[trimmed(100, min_length=1), _following(fields.name_breach)]
+OptionalName = Annotated[optional_trimmed(100), _following(fields.name_breach)]
+Phone = Annotated[trimmed(32), _following(fields.phone_breach)]
+
+
+def plain_text(max_length: int):
+    """Free text of a participant: trimmed, without markup, formulas or control characters."""
+    return Annotated[trimmed(max_length), _following(fields.text_breach)]
+
+
+def optional_plain_text(max_length: int):
+    return Annotated[optional_trimmed(max_length), _following(fields.text_breach)]
+
+
 # One code of our own instead of pydantic's generic value_error, so that the message can say what to fix.
 Email = Annotated[
     EmailStr,
@@ -257,13 +282,13 @@ class SessionList(BaseModel):
 class ParticipantIn(BaseModel):
     surname: Name
     first_name: Name
-    patronymic: optional_trimmed(100) = None
+    patronymic: OptionalName = None
     email: Email
-    phone: trimmed(32) = ""
+    phone: Phone = ""
     #: code of a subject of the Russian Federation, e.g. "16" for Республика Татарстан (see /regions)
     region_code: RegionCode = None
-    organisation: trimmed(500) = ""
-    position: trimmed(300) = ""
+    organisation: plain_text(500) = ""
+    position: plain_text(300) = ""
     status: ParticipantStatus = ParticipantStatus.registered
     birth_date: date | None = None
     gender: Gender | None = None
@@ -272,9 +297,9 @@ class ParticipantIn(BaseModel):
     #: ОКСМ code, 643 = Russia
     citizenship: Citizenship = None
     education_level: OptionalEducationLevel = None
-    diploma_surname: optional_trimmed(100) = None
-    diploma_series: optional_trimmed(20) = None
-    diploma_number: optional_trimmed(30) = None
+    diploma_surname: OptionalName = None
+    diploma_series: optional_plain_text(20) = None
+    diploma_number: optional_plain_text(30) = None
 
 
 class ParticipantPatch(BaseModel):
@@ -282,21 +307,21 @@ class ParticipantPatch(BaseModel):
 
     surname: Name = None
     first_name: Name = None
-    patronymic: optional_trimmed(100) = None
+    patronymic: OptionalName = None
     email: Email = None
-    phone: trimmed(32) = None
+    phone: Phone = None
     region_code: RegionCode = None
-    organisation: trimmed(500) = None
-    position: trimmed(300) = None
+    organisation: plain_text(500) = None
+    position: plain_text(300) = None
     status: ParticipantStatus = None
     birth_date: date | None = None
     gender: Gender | None = None
     snils: Snils = None
     citizenship: Citizenship = None
     education_level: OptionalEducationLevel = None
-    diploma_surname: optional_trimmed(100) = None
-    diploma_series: optional_trimmed(20) = None
-    diploma_number: optional_trimmed(30) = None
+    diploma_surname: OptionalName = None
+    diploma_series: optional_plain_text(20) = None
+    diploma_number: optional_plain_text(30) = None
 
 
 class RegistrationIn(BaseModel):
@@ -304,12 +329,12 @@ class RegistrationIn(BaseModel):
 
     surname: Name
     first_name: Name
-    patronymic: optional_trimmed(100) = None
+    patronymic: OptionalName = None
     email: Email
-    phone: trimmed(32) = ""
+    phone: Phone = ""
     region_code: RegionCode = None
-    organisation: trimmed(500) = ""
-    position: trimmed(300) = ""
+    organisation: plain_text(500) = ""
+    position: plain_text(300) = ""
     #: consent to the processing of personal data (152-ФЗ); must be true
     consent: bool
 
@@ -328,7 +353,17 @@ class RegistrationIn(BaseModel):
 
 class ParticipantOut(ParticipantIn):
     model_config = ConfigDict(from_attributes=True)
+    # As stored: the text rules bind what comes in, and a record saved before a rule existed is still shown.
+    surname: str
+    first_name: str
+    patronymic: str | None = None
     email: str
+    phone: str = ""
+    organisation: str = ""
+    position: str = ""
+    diploma_surname: str | None = None
+    diploma_series: str | None = None
+    diploma_number: str | None = None
     #: ВО or СПО; what older imports stored is shown as it is
     education_level: str | None = None
     id: int
@@ -419,11 +454,13 @@ class SearchQuery(BaseModel):
     #: any part of a name, e-mail, organisation, region or participant code; empty lists everyone
     q: str = Field("", max_length=200)
     limit: int = Field(20, ge=1, le=100)
+    #: matches to skip before the `limit` returned: pages of a long list
+    offset: int = Field(0, ge=0, le=1_000_000)
 
 
 class SearchResult(BaseModel):
     items: list[ParticipantCard]
-    #: how many participants match, of which `items` holds the best `limit`
+    #: how many participants match, of which `items` holds `limit` after the best `offset`
     total: int
 
 

@@ -111,6 +111,7 @@ def _statement(dialect: str, fts_needles: tuple[bool, ...], code_needle: bool | 
         .where(_in_event(dialect), matches)
         .order_by(rank, Participant.surname_key, Participant.name_key, Participant.id)
         .limit(bindparam("limit"))
+        .offset(bindparam("offset"))
     )
 
 
@@ -122,8 +123,9 @@ def _in_event(dialect: str):
     return Participant.event_id == bindparam("event_id")
 
 
-def search_participants(session: Session, event_id: int, query: str, limit: int) -> Found:
-    """Participants of the event whose search text holds every word of the query, best first."""
+def search_participants(session: Session, event_id: int, query: str, limit: int, offset: int = 0) -> Found:
+    """Participants of the event whose search text holds every word of the query, best first; `limit` of
+    them after the first `offset` (a page of the organisers' list)."""
     dialect = session.get_bind().dialect.name
     folded, code = fold_for_search(query), fold_code(query)
     needles = [needle(word) for word in folded.split()]
@@ -132,6 +134,7 @@ def search_participants(session: Session, event_id: int, query: str, limit: int)
     values.update(
         event_id=event_id,
         limit=limit,
+        offset=offset,
         name_start=f"{_like_escape(folded)}%",
         word_start=f"% {_like_escape(folded)}%",
     )
@@ -139,9 +142,18 @@ def search_participants(session: Session, event_id: int, query: str, limit: int)
     if _CODE.fullmatch(code):
         code_needle = _uses_fts(code.lower(), dialect)
         values.update(code=code, code_needle=_pattern(code.lower(), code_needle))
-    rows = session.connection().execute(_statement(dialect, fts, code_needle), values).all()
-    # The total rides along on every row (a window count), so one query serves both.
-    return Found(items=[card(row) for row in rows], total=rows[0].total if rows else 0)
+    statement = _statement(dialect, fts, code_needle)
+    rows = session.connection().execute(statement, values).all()
+    # The total rides along on every row (a window count), so one query serves both; a page past the end
+    # has no row to carry it, so the first row is asked for it (a list that shrank under an open page).
+    if rows:
+        total = rows[0].total
+    elif offset:
+        first = session.connection().execute(statement, {**values, "limit": 1, "offset": 0}).first()
+        total = first.total if first else 0
+    else:
+        total = 0
+    return Found(items=[card(row) for row in rows], total=total)
 
 
 def card(participant) -> dict:

@@ -160,3 +160,29 @@ def test_a_deactivated_accounts_tablet_says_log_in_again_and_keeps_the_scan(
     page.on("request", lambda request: sent.append(request.url) if "/checkin/scan" in request.url else None)
     page.wait_for_timeout(4500)
     assert sent == []
+
+
+def test_only_an_unreachable_service_is_resent_and_a_refused_scan_is_listed_as_dropped(
+    logged_in_page, live_system
+):
+    course = make_course(live_system)
+    page = logged_in_page("checkin", path=f"/events/{course.id}/checkin?day={course.day}")
+    expect(page.locator("#checkin-q")).to_be_focused()
+    # A service the gateway cannot reach (503): the scan is kept and sent again.
+    page.route("**/checkin/scan", lambda route: route.fulfill(status=503, body="down"))
+    scanner_types(page, course.people["elkin"]["code"])
+    expect(page.locator("#pending")).to_have_text("Ожидают отправки: 1")
+    # Then a resend is refused for good (422: a crafted code, a service failing on it): dropped, and listed,
+    # since no banner said so when it happened.
+    banner = '<div class="banner" data-outcome="error"><strong>Код повреждён или подделан</strong></div>'
+    page.unroute("**/checkin/scan")
+    page.route("**/checkin/scan", lambda route: route.fulfill(status=422, body=banner))
+    expect(page.locator("#pending")).to_be_hidden(timeout=10_000)
+    dropped = page.locator("#dropped")
+    expect(dropped).to_be_visible()
+    expect(dropped).to_contain_text(course.people["elkin"]["code"])
+    expect(dropped).to_contain_text("Код повреждён или подделан")
+    page.reload()  # the list survives a reload, until someone clears it
+    expect(page.locator("#dropped")).to_contain_text(course.people["elkin"]["code"])
+    page.get_by_role("button", name="Очистить список").click()
+    expect(page.locator("#dropped")).to_be_hidden()

@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 import requests
 
-from tests.certificates.support import Course
-from tests.conftest import LiveServer, create_service_app, make_settings
+from tests.certificates.support import DAY, EVENT_ID, Course
+from tests.conftest import LiveServer, auth_headers, create_service_app, make_settings
 
 
 @pytest.fixture
@@ -17,6 +17,19 @@ def registration_server(database_url, tmp_path):
     )
     yield server
     server.stop()
+
+
+@pytest.fixture
+def scan_event(registration_server) -> str:
+    """Registration serving the event door scans are sent to (EVENT_ID, three days from DAY); its URL."""
+    created = requests.post(
+        f"{registration_server.url}/api/v1/events",
+        json={"slug": "scans", "title": "Цифровые коммуникации", "starts_on": DAY, "ends_on": "2026-10-09"},
+        headers=auth_headers(),
+        timeout=10,
+    )
+    assert created.status_code == 201 and created.json()["id"] == EVENT_ID, created.text
+    return registration_server.url
 
 
 @pytest.fixture

@@ -12,8 +12,10 @@ from tests.conftest import auth_headers
 
 
 @pytest.fixture
-def certificates(app_factory, db_backend):
-    return app_factory("certificates")
+def certificates(app_factory, db_backend, scan_event):
+    app = app_factory("certificates")
+    app.config["REGISTRATION_URL"] = scan_event  # it asks registration for the event's days
+    return app
 
 
 def post_scan(client, body, event_id=EVENT_ID, **headers):
@@ -186,6 +188,31 @@ def test_bulk_marks_a_room_and_a_retry_is_safe(certificates):
     ).json == {"checked_in": 3}
     assert len(rows(certificates)) == 3
     assert {r.staff for r in rows(certificates)[1:]} == {"lead (organiser)"}
+
+
+def test_a_day_outside_the_event_is_refused_and_nothing_is_stored(certificates):
+    client = certificates.test_client()
+    for day in ("2026-10-06", "2026-10-10", "1970-01-01", "9999-12-31"):
+        response = post_scan(client, scan(person(), day=day))
+        assert response.status_code == 422, response.json
+        [error] = response.json["errors"]
+        assert (error["field"], error["code"]) == ("day", "not_event_day")
+        assert "не день мероприятия" in error["message"] and "7 окт. 2026" in error["message"]
+    bulk = client.post(
+        f"/api/v1/events/{EVENT_ID}/attendance/bulk",
+        json={
+            "day": "2026-11-01",
+            "session_id": None,
+            "participant_ids": [7],
+            "participants": [person()],
+            "nonce": nonce(),
+        },
+        headers=staff_headers(),
+    )
+    assert bulk.status_code == 422 and bulk.json["errors"][0]["code"] == "not_event_day"
+    assert rows(certificates) == []
+    assert post_scan(client, scan(person()), event_id=EVENT_ID + 5).status_code == 404
+    assert post_scan(client, scan(person(), day="2026-10-09")).status_code == 201  # the last day is in
 
 
 @pytest.mark.parametrize(

@@ -18,10 +18,11 @@ THREADS = 8
 
 
 @pytest.fixture
-def certificates_server(database_url, tmp_path):
+def certificates_server(database_url, tmp_path, scan_event):
     app = create_service_app(
         "certificates", make_settings("certificates", database_url, tmp_path / "storage")
     )
+    app.config["REGISTRATION_URL"] = scan_event
     server = LiveServer(app)
     yield app, server.url
     server.stop()

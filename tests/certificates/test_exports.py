@@ -11,7 +11,9 @@ import pytest
 from openpyxl import load_workbook
 from pypdf import PdfReader
 
+from eventops.db import make_engine
 from services.certificates.issuing import today
+from services.registration.models import Participant
 from tests.certificates.support import store_pdfs
 
 YEAR = today().year
@@ -62,7 +64,7 @@ FRDO_COLUMNS = [
 
 
 @pytest.fixture
-def issued(course, certificates_app):
+def issued(course, certificates_app, database_url):
     full = course.add(
         "Алексеева",
         "Алла",
@@ -76,7 +78,14 @@ def issued(course, certificates_app):
         diploma_series="1077",
         diploma_number="0012345",
     )
-    bare = course.add("=Борисов", "Борис")
+    bare = course.add("Борисов", "Борис")
+    # Saved before registration refused formulas in a name: the exports must keep it text, as it is.
+    engine = make_engine(database_url)
+    with engine.begin() as connection:
+        connection.execute(
+            Participant.__table__.update().where(Participant.id == bare).values(surname="=Борисов")
+        )
+    engine.dispose()
     revoked = course.add("Васильев", "Василий", gender="male")
     renamed = course.add("Григорьев", "Глеб", gender="male")
     course.attend_all_sessions([full, bare, revoked, renamed])
@@ -136,7 +145,7 @@ def test_the_frdo_workbook_follows_the_register(course, issued):
     rows = list(book["ФРДО"].iter_rows(values_only=True))
     assert list(rows[0]) == FRDO_COLUMNS and len(rows[0]) == 40
     by_surname = {row[21]: dict(zip(FRDO_COLUMNS, row, strict=True)) for row in rows[1:]}
-    assert set(by_surname) == {"Алексеева", "'=Борисов", "Григорьев-Орлов"}  # not the revoked one
+    assert set(by_surname) == {"Алексеева", "=Борисов", "Григорьев-Орлов"}  # not the revoked one
 
     full = by_surname["Алексеева"]
     number = issued["documents"][issued["full"]]["number"]
@@ -165,7 +174,7 @@ def test_the_frdo_workbook_follows_the_register(course, issued):
     ) == ("ВО", "Смирнова", "1077", "0012345")
     assert full["Номер документа (оригинала)"] is None
 
-    bare = by_surname["'=Борисов"]  # a formula-looking name stays text
+    bare = by_surname["=Борисов"]  # a formula-looking name stays text
     assert (
         bare["Дата рождения"] is None
         and bare["СНИЛС (XXX-XXX-XXX YY)"] is None
@@ -182,7 +191,7 @@ def test_the_frdo_workbook_follows_the_register(course, issued):
     assert missing[0] == ("ФИО", "Номер", "Чего не хватает")
     people = {row[0]: row[2] for row in missing[1:]}
     assert "Алексеева Алла Андреевна" not in people
-    assert people["'=Борисов Борис"] == (
+    assert people["=Борисов Борис"] == (
         "дата рождения, пол, СНИЛС, гражданство, уровень образования, "
         "фамилия в дипломе, серия диплома, номер диплома"
     )

@@ -17,7 +17,14 @@ PEOPLE_PER_EVENT = 40
 
 
 def eligible_course(course: Course, count: int) -> list[int]:
-    ids = [course.add(f"Участник{i:03}", "Тест", gender="male" if i % 2 else "female") for i in range(count)]
+    ids = [
+        course.add(
+            "Участник" + "".join("абвгдежзик"[int(d)] for d in f"{i:03}"),
+            "Тест",
+            gender="male" if i % 2 else "female",
+        )
+        for i in range(count)
+    ]
     course.attend_all_sessions(ids)
     course.set_policy()
     return ids

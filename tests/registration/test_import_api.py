@@ -19,7 +19,7 @@ EVENT = {
 HEADER = ["№", "ФИО", "Эл. почта", "Субъект РФ", "Место работы", "СНИЛС"]
 ROWS = [
     [1, "Иванова Анна Сергеевна", "anna@mfc.example.ru", "Татарстан", "МФЦ Казани", "112-233-445 95"],
-    [2, "Петров Пётр", "petrov@mfc.example.ru", "Ростовская обл.", "МФЦ <b>Ростова</b>", ""],
+    [2, "Петров Пётр", "petrov@mfc.example.ru", "Ростовская обл.", "МФЦ «Ростов» & Co < 5 лет", ""],
     [3, "Сидоров Сидор Сидорович", "sidorov@mfc.example.ru", "г. Москва", "", ""],
 ]
 
@@ -91,7 +91,9 @@ def test_commit_imports_the_rows_without_errors_and_reimporting_changes_nothing(
     people = {p["email"]: p for p in participants(api, event_id)}
     assert people["anna@mfc.example.ru"]["region_code"] == "16"
     assert people["anna@mfc.example.ru"]["snils"] == "112-233-445 95"
-    assert people["petrov@mfc.example.ru"]["organisation"] == "МФЦ <b>Ростова</b>"  # kept as text
+    assert (
+        people["petrov@mfc.example.ru"]["organisation"] == "МФЦ «Ростов» & Co < 5 лет"
+    )  # signs that are not markup stay
     assert people["sidorov@mfc.example.ru"]["patronymic"] == "Сидорович"
     assert len({p["code"] for p in people.values()}) == 3
 

@@ -311,3 +311,42 @@ def test_a_cell_placed_by_anything_but_a_plain_reference_is_refused():
                 data = data.replace(b'r="E2"', b'r="&#88;FD1048576"')
             forged.writestr(info, data)
     assert refusal("a.xlsx", buffer.getvalue()).code == "damaged"
+
+
+# --- width -----------------------------------------------------------------------------------------
+
+
+def test_a_row_wider_than_the_limit_is_refused_with_a_russian_message():
+    from services.registration.importing.reading import MAX_COLUMNS
+
+    assert (
+        len(
+            split_header(
+                read_table("a.xlsx", xlsx_bytes([HEADER + ["x"] * (MAX_COLUMNS - 5), PERSON]))
+            ).headers
+        )
+        == MAX_COLUMNS
+    )
+    problem = refusal("a.xlsx", xlsx_bytes([HEADER, PERSON + ["x"] * (MAX_COLUMNS - 4)]))
+    assert problem.code == "too_many_columns"
+    assert problem.message(russian).startswith(
+        f"В строке 2 столбцов: {MAX_COLUMNS + 1} (последний заполненный — GS)"
+    )
+
+
+def test_a_million_columns_are_refused_at_once():
+    data = csv_bytes([HEADER, PERSON + ["1"] * 1_000_000], delimiter=",")
+    started = time.perf_counter()
+    problem = refusal("wide.csv", data)
+    assert problem.code == "too_many_columns" and "1\u00a0000\u00a0005" in problem.message(russian)
+    assert time.perf_counter() - started < 2
+
+
+def test_a_formula_far_to_the_right_counts_as_width():
+    workbook = Workbook()
+    workbook.active.append(HEADER)
+    workbook.active.append(PERSON)
+    workbook.active["ZZ2"] = "=1+1"  # saved without a value: calamine alone would not see it
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    assert refusal("a.xlsx", buffer.getvalue()).code == "too_many_columns"

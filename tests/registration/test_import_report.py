@@ -216,9 +216,12 @@ def test_snils_typed_as_a_number_gets_its_leading_zeros_back():
     assert result.values["snils"] == f"001-234-567 {check:02d}"
 
 
-def test_html_in_cells_is_kept_as_text_for_the_page_to_escape():
-    report = report_for(row_with(Организация="<script>alert(1)</script>"))
-    assert report.rows[0].values["organisation"] == "<script>alert(1)</script>"
+def test_markup_in_cells_is_refused_as_the_api_refuses_it():
+    result, problem = only_problem(report_for(row_with(Организация="<script>alert(1)</script>")))
+    assert (result.status, problem.field, problem.code) == ("error", "organisation", "markup")
+    assert report_for(row_with(Организация="ООО «Рога & копыта»")).rows[0].values["organisation"] == (
+        "ООО «Рога & копыта»"
+    )
 
 
 def test_report_as_json_lists_only_rows_with_problems():

@@ -58,6 +58,18 @@ def search(api, event_id, q, **params):
     return response.json
 
 
+def test_pages_of_the_list_by_offset_with_the_total_on_every_page(people):
+    api, event_id = people
+    everyone = names(search(api, event_id, "", limit=100))
+    pages = [search(api, event_id, "", limit=3, offset=offset) for offset in (0, 3, 6)]
+    assert [name for page in pages for name in names(page)] == everyone and len(everyone) == 8
+    assert [page["total"] for page in pages] == [8, 8, 8]
+    past_the_end = search(api, event_id, "олег", limit=3, offset=30)
+    assert past_the_end == {"items": [], "total": 3}
+    refused = api.get(f"/events/{event_id}/participants/search", query_string={"offset": -1})
+    assert refused.status_code == 422
+
+
 def test_yo_is_found_by_ye_and_surname_prefix_comes_first(people):
     api, event_id = people
     found = search(api, event_id, "елк")

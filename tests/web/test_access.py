@@ -83,6 +83,7 @@ PUBLIC_RULES = {
     "/events/<int:event_id>/register",
     "/events/<int:event_id>/register/done",
     "/healthz",
+    "/favicon.ico",
 }
 PUBLIC_PREFIXES = ("/p/", "/s/", "/verify", "/static/")
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 import uuid
 
+import pytest
 import requests
 
 from tests.conftest import auth_headers
@@ -187,3 +188,99 @@ def test_without_javascript_a_tapped_row_posts_and_the_screen_shows_the_outcome(
     )
     assert response.status_code == 201 and "<html" in response.text
     assert re.search(r'banner-title">\s*Отмечен\s*</strong>', response.text)  # the verb agrees: he is male
+
+
+def test_without_javascript_an_outage_says_nothing_was_recorded(live_system, staff_factory):
+    course = make_course(live_system)
+    tablet = Tablet(live_system.web_url, *staff_factory("checkin"), course)
+    live_system.stop("certificates")
+    response = tablet.http.post(
+        f"{live_system.web_url}/events/{course.id}/checkin/scan",
+        data={
+            "csrf_token": tablet.token,
+            "participant_id": course.people["elkin"]["id"],
+            "day": course.day,
+            "session_id": "",
+        },
+    )
+    assert response.status_code == 503 and "<html" in response.text
+    banner = re.search(r'<div id="banner".*?</div>\s*</div>', response.text, re.S).group(0)
+    assert "не записана" in banner and "планшет" not in banner  # nothing keeps a plain form
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"code": "K7M2\x00QX"},  # a crafted QR: a NUL
+        {"code": "https://x.example/p/\x1b[2J"},  # an escape sequence
+        {"code": "\x7fK7M2QX\x01"},
+    ],
+)
+def test_a_crafted_code_is_refused_for_good_not_kept_for_resending(live_system, staff_factory, body):
+    course = make_course(live_system)
+    tablet = Tablet(live_system.web_url, *staff_factory("checkin"), course)
+    response = tablet.scan(**body)
+    # A 4xx: checkin.js shows it and drops the scan; only 502-504 (and no network) are sent again.
+    assert response.status_code == 422 and response.headers["X-Checkin-Outcome"] == "error"
+    assert "повреждён или подделан" in response.text
+    assert counters(tablet.fragment("counters"))[0] == "0"
+
+
+def test_a_lone_surrogate_in_the_json_is_an_error_not_a_500(live_system, staff_factory):
+    course = make_course(live_system)
+    tablet = Tablet(live_system.web_url, *staff_factory("checkin"), course)
+    raw = '{"nonce": "n-1", "day": "' + course.day + '", "code": "\\ud800K7"}'  # not encodable as UTF-8
+    response = tablet.http.post(
+        f"{live_system.web_url}/events/{course.id}/checkin/scan",
+        data=raw.encode(),
+        headers={"X-CSRFToken": tablet.token, "HX-Request": "true", "Content-Type": "application/json"},
+    )
+    assert response.status_code == 422 and response.headers["X-Checkin-Outcome"] == "error"
+
+
+def test_a_service_failing_on_a_scan_is_told_from_one_that_is_down(live_system, staff_factory):
+    from flask import Flask
+
+    from tests.conftest import LiveServer
+
+    failing = Flask("failing")
+    failing.add_url_rule("/<path:anything>", "fail", lambda anything: ("boom", 500), methods=["GET", "POST"])
+    server = LiveServer(failing)
+    course = make_course(live_system)
+    tablet = Tablet(live_system.web_url, *staff_factory("checkin"), course)
+    live_system.apps["web"].extensions["service_clients"]["certificates"].base_url = server.url
+    try:
+        failed = tablet.scan(code=course.people["elkin"]["code"])
+    finally:
+        server.stop()
+    assert failed.status_code == 422 and failed.headers["X-Checkin-Outcome"] == "error"  # dropped, not kept
+    assert "Не отмечено" in failed.text and "найдите человека по имени" in failed.text
+    down = tablet.scan(code=course.people["elkin"]["code"])  # nobody answers at that address now
+    assert down.status_code == 503 and down.headers["X-Checkin-Outcome"] == "unavailable"
+
+
+@pytest.mark.parametrize(
+    ("registered", "words"),
+    [
+        (1, "из 1 зарегистрированного"),
+        (3, "из 3 зарегистрированных"),
+        (21, "из 21 зарегистрированного"),
+        (45, "из 45 зарегистрированных"),
+        (None, "из — зарегистрированных"),
+    ],
+)
+def test_the_second_counter_says_what_it_counts(gateway, registered, words):
+    from flask import render_template
+
+    with gateway.test_request_context():
+        html = render_template("checkin/_counters.html", checked_in=3, expected=registered)
+    assert words in re.sub(r"<[^>]+>", "", " ".join(html.split())).replace("\xa0", " ")
+    assert "ожидается" not in html
+    assert counters(html)[1] == ("—" if registered is None else str(registered))
+
+
+def test_badges_for_the_ticked_rows_say_selected(gateway):
+    with gateway.test_request_context():
+        from flask_babel import gettext
+
+        assert gettext("Badges for the selected (PDF)") == "Бейджи для выбранных (PDF)"

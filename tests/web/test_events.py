@@ -6,7 +6,14 @@ import re
 
 import pytest
 
-from tests.web.support import EVENT, add_participant, api, make_event, post_form, staff_session
+from tests.web.support import (
+    EVENT,
+    add_old_participant,
+    api,
+    make_event,
+    post_form,
+    staff_session,
+)
 
 
 def test_organiser_creates_an_event_and_a_session_through_the_pages(live_system, staff_factory, db_backend):
@@ -177,7 +184,8 @@ def test_html_in_a_field_is_shown_as_text(live_system, staff_factory, field):
     web = live_system.web_url
     event_id = make_event(live_system)
     evil = "<script>alert(1)</script>"
-    add_participant(live_system, event_id, email="evil@example.ru", **{"surname": "Петров", field: evil})
+    # Refused on the way in today; a record saved before the rule must still be shown as text.
+    add_old_participant(live_system, event_id, email="evil@example.ru", **{"surname": "Петров", field: evil})
     api(
         live_system,
         "POST",

@@ -260,3 +260,14 @@ def test_nginx_lets_through_at_least_what_the_gateway_allows_one_address():
     assert zones["personal"][1] >= _per_minute(survey_answers.PER_ADDRESS)
     assert zones["verify"][1] >= 30 and zones["register"][1] >= 10
     assert zones["register"][0] == "$register_post_address"
+
+
+def test_the_site_icon_is_served_and_linked(gateway):
+    client = gateway.test_client()
+    icon = client.get("/favicon.ico")
+    assert icon.status_code == 200 and icon.data[:4] == b"\x00\x00\x01\x00"  # an ICO file
+    assert icon.mimetype in ("image/vnd.microsoft.icon", "image/x-icon")
+    assert "max-age=86400" in icon.headers["Cache-Control"]
+    page = client.get("/login").get_data(as_text=True)
+    assert '<link rel="icon" href="/static/favicon.ico"' in page
+    assert client.get("/static/favicon.svg").status_code == 200

@@ -22,9 +22,9 @@ EVENT = {
 }
 HEADER = ["№", "ФИО", "Эл. почта", "Регион", "Организация"]
 ROWS = [
-    [1, "Иванова Анна Сергеевна", "anna@mfc.example.ru", "Татарстан", "МФЦ <script>alert(1)</script>"],
+    [1, "Иванова Анна Сергеевна", "anna@mfc.example.ru", "Татарстан", "МФЦ «Казань» & Co"],
     [2, "Петров Пётр", "petrov@mfc.example.ru", "Ростовская обл.", "МФЦ Ростова"],
-    [3, "Сидоров Сидор", "sidorov@mfc", "г. Москва", ""],
+    [3, "Сидоров Сидор", "sidorov@mfc", "г. Москва", "МФЦ <script>alert(1)</script>"],
     [4, "Ким Ли", "kim@mfc.example.ru", "г. Москва", ""],
 ]
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -77,6 +77,7 @@ def test_an_organiser_uploads_checks_adjusts_and_imports(live_system, staff_fact
     assert 'value="full_name" selected' in text and 'value="email" selected' in text
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in text and "<script>alert(1)" not in text
     assert 'id="row-4"' in text and "sidorov@mfc" in text  # the bad e-mail, named by its row
+    assert "содержит разметку" in html.unescape(text)  # as the participant form refuses it
     assert "Эл. почта" in html.unescape(text)
     assert "распознан как «Республика Татарстан»" in html.unescape(text)
 

@@ -5,7 +5,15 @@ from __future__ import annotations
 
 import re
 
-from tests.web.support import add_participant, api, csrf_token, make_event, post_form, staff_session
+from tests.web.support import (
+    add_old_participant,
+    add_participant,
+    api,
+    csrf_token,
+    make_event,
+    post_form,
+    staff_session,
+)
 
 
 def test_organiser_adds_and_edits_a_participant_with_frdo_data(live_system, staff_factory, db_backend):
@@ -31,6 +39,16 @@ def test_organiser_adds_and_edits_a_participant_with_frdo_data(live_system, staf
         "diploma_series": "",
         "diploma_number": "",
     }
+    marked = post_form(
+        browser,
+        f"{web}/events/{event_id}/participants/new",
+        {**person, "snils": "", "surname": "<b>Ёлкин</b>", "phone": "=1+2", "position": "<i>глава</i>"},
+    )
+    # registration's field rules, the same as the public form's and the import's, land next to the fields
+    assert marked.status_code == 422
+    assert re.search(r'id="surname-error">[^<]*которых не бывает в именах', marked.text), marked.text[-3000:]
+    assert re.search(r'id="phone-error">[^<]*не номер телефона', marked.text)
+    assert re.search(r'id="position-error">[^<]*разметку', marked.text)
     bad = post_form(browser, f"{web}/events/{event_id}/participants/new", person)
     # The checksum is registration's to check; its refusal lands next to the field.
     assert bad.status_code == 422 and re.search(r'id="snils-error">[^<]*СНИЛС', bad.text), bad.text[-3000:]
@@ -99,6 +117,41 @@ def test_active_search_answers_htmx_with_the_results_only(live_system, staff_fac
     assert "Ёлкин" in everyone.text and "Иванова" in everyone.text
 
 
+def test_a_long_list_pages_and_the_pages_keep_the_search(live_system, staff_factory):
+    web = live_system.web_url
+    event_id = make_event(live_system)
+    letters = "абвгдежзиклмнопрстуфхцчш"
+    for n in range(120):  # 90 «Петров…» and 30 «Сидоров…»: names by letters, as names have no digits
+        surname = ("Петров" if n < 90 else "Сидоров") + letters[n // 24] + letters[n % 24]
+        add_participant(live_system, event_id, surname, f"p{n}@example.ru")
+    browser = staff_session(live_system, staff_factory)
+    url = f"{web}/events/{event_id}/participants"
+
+    first = browser.get(url)
+    assert first.text.count('name="ids"') == 50
+    assert "120 участников" in first.text and "показаны 1–50" in first.text
+    assert "страница 1 из 3" in first.text
+    assert f'href="/events/{event_id}/participants?page=2"' in first.text and 'rel="prev"' not in first.text
+
+    last = browser.get(url, params={"page": 3}, headers={"HX-Request": "true"})
+    assert "<html" not in last.text and last.text.count('name="ids"') == 20
+    assert "показаны 101–120" in last.text and 'rel="next"' not in last.text
+
+    # The active search stays on every page: its links carry q, and htmx swaps the results only.
+    found = browser.get(url, params={"q": "петров", "page": 2}, headers={"HX-Request": "true"})
+    assert "Найдено: 90" in found.text and "показаны 51–90" in found.text
+    assert found.text.count('name="ids"') == 40 and "Сидоров" not in found.text
+    assert f'hx-get="/events/{event_id}/participants?q=%D0%BF%D0%B5%D1%82%D1%80%D0%BE%D0%B2&amp;page=1"' in (
+        found.text
+    )
+    assert 'hx-target="#search-results" hx-push-url="true"' in found.text
+
+    beyond = browser.get(url, params={"q": "петров", "page": 99})  # past the end: the last page
+    assert "страница 2 из 2" in beyond.text and beyond.text.count('name="ids"') == 40
+    assert browser.get(url, params={"page": "x"}).status_code == 200
+    assert browser.get(url, params={"page": "-5"}).status_code == 200
+
+
 def test_cancel_and_restore_keep_the_participant(live_system, staff_factory, db_backend):
     web = live_system.web_url
     event_id = make_event(live_system)
@@ -138,7 +191,10 @@ def test_cancel_and_restore_keep_the_participant(live_system, staff_factory, db_
 def test_export_downloads_the_service_file(live_system, staff_factory, db_backend):
     web = live_system.web_url
     event_id = make_event(live_system)
-    add_participant(live_system, event_id, "Ёлкин", "elkin@example.ru", organisation="=HYPERLINK(1)")
+    add_participant(live_system, event_id, "Ёлкин", "elkin@example.ru")
+    # Saved before the rules: a formula and a control character, which once made the XLSX answer 503.
+    add_old_participant(live_system, event_id, "Ромашкина", "r@example.ru", organisation="ООО\x01Ромашка")
+    add_old_participant(live_system, event_id, "Формулин", "f@example.ru", organisation="=HYPERLINK(1)")
     browser = staff_session(live_system, staff_factory)
 
     csv = browser.get(f"{web}/events/{event_id}/participants/export", params={"format": "csv"})
@@ -148,7 +204,7 @@ def test_export_downloads_the_service_file(live_system, staff_factory, db_backen
     assert "Ёлкин" in csv.content.decode("utf-8-sig")
 
     xlsx = browser.get(f"{web}/events/{event_id}/participants/export", params={"format": "xlsx"})
-    assert xlsx.status_code == 200 and xlsx.content[:2] == b"PK"
+    assert xlsx.status_code == 200 and xlsx.content[:2] == b"PK", xlsx.text[:500]
     assert ".xlsx" in xlsx.headers["Content-Disposition"]
 
     badges = browser.get(f"{web}/events/{event_id}/badges.pdf")

@@ -4,6 +4,6 @@ Views call `registration.event(event_id)`, `certificates.record_scan(...)`, ... 
 path. `base` holds the HTTP plumbing (service token, language, request id, errors).
 """
 
-from web.clients.base import ServiceClient, ServiceError, ServiceUnavailable, client, init_app
+from web.clients.base import ServiceClient, ServiceError, ServiceFailed, ServiceUnavailable, client, init_app
 
-__all__ = ["ServiceClient", "ServiceError", "ServiceUnavailable", "client", "init_app"]
+__all__ = ["ServiceClient", "ServiceError", "ServiceFailed", "ServiceUnavailable", "client", "init_app"]

@@ -12,6 +12,7 @@ from typing import Any
 import requests
 from flask import current_app, g
 from flask_babel import get_locale
+from flask_babel import gettext as _
 
 from eventops.logs import REQUEST_ID_HEADER
 from eventops.service_auth import DEVICE_HEADER, STAFF_HEADER, bearer
@@ -36,11 +37,33 @@ class ServiceError(Exception):
 
 
 class ServiceUnavailable(Exception):
-    """A service could not be reached (down, timed out, or answered 5xx)."""
+    """A service could not be reached (down, timed out, or answered 502–504): asking again later may work."""
 
     def __init__(self, service: str, reason: str):
         super().__init__(f"{service} unavailable: {reason}")
         self.service = service
+
+
+class ServiceFailed(ServiceUnavailable):
+    """A service was reached and failed on this request (500): asking again with the same input will fail
+    again. Pages treat it as an outage; the check-in screen tells it apart, so that a tablet stops
+    resending it."""
+
+    def __init__(self, service: str, status: int):
+        super().__init__(service, f"HTTP {status}")
+        self.status = status
+
+
+#: answers that say the service is not there now, rather than that it failed on what it was sent
+_UNREACHABLE = frozenset({502, 503, 504})
+#: what requests raises when the request itself cannot be written (a lone surrogate, a control character
+#: in a header): no service ever saw it, so it is the caller's input that is wrong
+_UNSENDABLE = (
+    UnicodeError,
+    requests.exceptions.InvalidURL,
+    requests.exceptions.InvalidHeader,
+    requests.exceptions.InvalidJSONError,
+)
 
 
 class ServiceClient:
@@ -80,10 +103,17 @@ class ServiceClient:
             response = self.http.request(
                 method, self.base_url + path, headers=headers, timeout=TIMEOUT_S, **kwargs
             )
+        except _UNSENDABLE as exc:
+            detail = _(
+                "The request holds characters that cannot be sent, such as a broken Unicode character."
+            )
+            raise ServiceError(self.name, 422, {"title": "Unprocessable Content", "detail": detail}) from exc
         except requests.RequestException as exc:
             raise ServiceUnavailable(self.name, type(exc).__name__) from exc
-        if response.status_code >= 500:
+        if response.status_code in _UNREACHABLE:
             raise ServiceUnavailable(self.name, f"HTTP {response.status_code}")
+        if response.status_code >= 500:
+            raise ServiceFailed(self.name, response.status_code)
         if response.status_code >= 400:
             try:
                 problem = response.json()

@@ -135,10 +135,10 @@ def restore_participant(event_id: int, participant_id: int) -> Participant:
     return _api().post(f"/api/v1/events/{event_id}/participants/{participant_id}/restore")
 
 
-def search(event_id: int, q: str, limit: int) -> Found:
+def search(event_id: int, q: str, limit: int, offset: int = 0) -> Found:
     """Participants matching what was typed (a name, its start, an e-mail, a code); an empty `q` lists
-    everyone, the first `limit` by name."""
-    return _api().get(f"/api/v1/events/{event_id}/participants/search", q=q, limit=limit)
+    everyone by name; `limit` of them after the first `offset`."""
+    return _api().get(f"/api/v1/events/{event_id}/participants/search", q=q, limit=limit, offset=offset)
 
 
 def lookup(event_id: int, code: str) -> Participant:

@@ -7,6 +7,7 @@ tablet's nonce, so a resend after a dropped connection never makes a second chec
 
 from __future__ import annotations
 
+import re
 import secrets
 import uuid
 from datetime import UTC, date, datetime
@@ -20,8 +21,9 @@ from sqlalchemy import select
 
 from eventops import db
 from eventops.i18n import TIMEZONE
+from eventops.input_guard import FORBIDDEN_CHARACTER
 from web.auth import checkin_staff
-from web.clients import ServiceError, ServiceUnavailable, certificates, registration
+from web.clients import ServiceError, ServiceFailed, ServiceUnavailable, certificates, registration
 from web.formatting import event_days
 from web.headers import CAMERA_ALLOWED
 from web.models import StaffAccount
@@ -37,6 +39,8 @@ SEARCH_LIMIT = 20
 LOG_LIMIT = 20
 #: the event that makes the counters and the recent-scans log refresh at once
 REFRESH_EVENT = "checkin-recorded"
+#: an id: ten digits at most (the services' ids are 32-bit), so no number of a thousand digits is parsed
+_ID = re.compile(r"\s*-?\d{1,10}\s*")
 
 
 # --- choosing the event, the day, and the door or the session ----------------------------------
@@ -104,6 +108,13 @@ def scan(event_id: int):
         return _banner(
             event_id, "error", _("Nothing to check in: scan a badge or choose a participant."), 422
         )
+    if FORBIDDEN_CHARACTER.search(code):  # no badge prints one: a damaged or a crafted code
+        return _banner(
+            event_id,
+            "error",
+            _("The scanned code holds characters no badge has: it is damaged or forged. Not checked in."),
+            422,
+        )
     scanned_at = str(data.get("scanned_at") or "")[:40] or datetime.now(UTC).isoformat()
 
     try:
@@ -118,6 +129,19 @@ def scan(event_id: int):
             raw_code=code or f"id:{participant_id}",
             participant=participant,
         )
+    except ServiceFailed as exc:
+        # The service was reached and failed on this scan: sending it again would fail again, so the answer
+        # is a 4xx, which the tablet does not resend.
+        current_app.logger.warning("check-in: %s", exc)
+        return _banner(
+            event_id,
+            "error",
+            _(
+                "This scan could not be recorded (the code may be damaged). Not checked in: find the "
+                "person by name."
+            ),
+            422,
+        )
     except ServiceUnavailable as exc:
         return _unavailable(event_id, exc)
     except ServiceError as exc:
@@ -125,7 +149,7 @@ def scan(event_id: int):
             event_id,
             "error",
             exc.problem.get("detail") or _("The check-in was not recorded."),
-            exc.status if 400 <= exc.status < 500 else 502,
+            exc.status if 400 <= exc.status < 500 else 422,
         )
     return _record_banner(event_id, record, 201 if not record.get("replayed") else 200, gender=gender)
 
@@ -138,6 +162,11 @@ def undo(event_id: int, checkin_id: int):
     reason = str(data.get("reason") or "").strip()[:500] or "mistake"
     try:
         record = certificates.undo(checkin_id, nonce=nonce, reason=reason)
+    except ServiceFailed as exc:  # failed on this very undo: a 4xx, so that the tablet does not resend it
+        current_app.logger.warning("check-in undo: %s", exc)
+        return _banner(
+            event_id, "error", _("This check-in cannot be undone (it may be undone already)."), 422
+        )
     except ServiceUnavailable as exc:
         return _unavailable(event_id, exc)
     except ServiceError as exc:
@@ -217,10 +246,12 @@ def _or_none(fetch):
 
 
 def _int_or_none(value) -> int | None:
-    try:
-        return int(value) if value not in (None, "", "null") else None
-    except (TypeError, ValueError):
+    """An id as a form or checkin.js sends it: digits (or a JSON integer), never 1e400, 2.5 or true."""
+    if value in (None, "", "null"):
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | str) or not _ID.fullmatch(str(value)):
         abort(422)
+    return int(value)
 
 
 def _local_today() -> date:
@@ -321,16 +352,28 @@ def _answer(event_id: int, banner: str, status: int):
 
 def _unavailable(event_id: int, exc: ServiceUnavailable):
     current_app.logger.warning("check-in: %s", exc)
-    messages = {  # one whole sentence per service: Russian declines the service's name after «с»
-        "registration": _(
-            "No connection to the registration service. The check-in is saved on this tablet "
-            "and will be sent."
-        ),
-        "certificates": _(
-            "No connection to the certificates service. The check-in is saved on this tablet "
-            "and will be sent."
-        ),
-    }
+    if request.is_json or request.htmx:  # checkin.js keeps the scan and sends it again
+        messages = {  # one whole sentence per service: Russian declines the service's name after «с»
+            "registration": _(
+                "No connection to the registration service. The check-in is saved on this tablet "
+                "and will be sent."
+            ),
+            "certificates": _(
+                "No connection to the certificates service. The check-in is saved on this tablet "
+                "and will be sent."
+            ),
+        }
+    else:  # a form posted without JavaScript: nothing keeps it, so say so
+        messages = {
+            "registration": _(
+                "No connection to the registration service: the check-in was not recorded. "
+                "Try again in a minute."
+            ),
+            "certificates": _(
+                "No connection to the certificates service: the check-in was not recorded. "
+                "Try again in a minute."
+            ),
+        }
     return _banner(event_id, "unavailable", messages.get(exc.service, messages["certificates"]), 503)
 
 

@@ -14,8 +14,10 @@ from web.formatting import PARTICIPANT_STATUSES
 from web.forms import ParticipantForm, form_page, submitted
 
 bp = Blueprint("participants", __name__)
-#: rows the organisers' list shows at once; active search re-renders them at every keystroke
+#: rows a page of the organisers' list shows; active search re-renders them at every keystroke
 SEARCH_LIMIT = 50
+#: the last page anyone can ask for (registration refuses an offset beyond a million)
+MAX_PAGE = 1_000_000 // SEARCH_LIMIT
 EXPORT_FORMATS = ("xlsx", "csv")
 
 
@@ -42,9 +44,23 @@ def _row_context() -> dict:
 @organisers
 def index(event_id: int):
     q = (request.args.get("q") or "").strip()[:200]
-    # An empty query lists everyone (the first SEARCH_LIMIT, by name); the total says how many there are.
-    found = registration.search(event_id, q, SEARCH_LIMIT)
-    context = dict(items=found["items"], total=found["total"], q=q, event_id=event_id, **_row_context())
+    page = min(max(request.args.get("page", 1, type=int) or 1, 1), MAX_PAGE)
+    # An empty query lists everyone by name, a page at a time; the total says how many there are.
+    found = registration.search(event_id, q, SEARCH_LIMIT, offset=(page - 1) * SEARCH_LIMIT)
+    pages = max(1, -(-found["total"] // SEARCH_LIMIT))
+    if page > pages:  # past the end (the list shrank, or a hand-made link): the last page instead
+        page = pages
+        found = registration.search(event_id, q, SEARCH_LIMIT, offset=(page - 1) * SEARCH_LIMIT)
+    context = dict(
+        items=found["items"],
+        total=found["total"],
+        q=q,
+        page=page,
+        pages=pages,
+        first=(page - 1) * SEARCH_LIMIT + 1,
+        event_id=event_id,
+        **_row_context(),
+    )
     # Active search gets only the results; a history restore (back button) needs the whole page.
     if request.htmx and not request.htmx.history_restore_request:
         return render_block("registration/participants.html", "results", **context)

@@ -16,6 +16,29 @@ from services.certificates.api.common import registration_down, staff_and_device
 bp = Blueprint("attendance_api", __name__, url_prefix="/api/v1")
 
 
+def check_event_day(event_id: int, day) -> None:
+    """A scan or a bulk marking is for one of the event's days: a tablet with a wrong date, or a crafted
+    request, is told so instead of filing attendance on a day nobody can see."""
+    try:
+        if registration_client.day_in_event(event_id, day):
+            return
+        event = registration_client.fetch_event(event_id)
+    except registration_client.EventNotFound:
+        raise not_found(_("There is no such event.")) from None
+    except registration_client.RegistrationUnavailable as exc:
+        raise registration_down(exc) from exc
+    raise invalid(
+        "day",
+        "not_event_day",
+        _(
+            "%(day)s is not a day of the event, which runs from %(first)s to %(last)s",
+            day=format_date(day),
+            first=format_date(event.starts_on),
+            last=format_date(event.ends_on),
+        ),
+    )
+
+
 def session_in_event(event_id: int, session_id: int | None, day) -> bool:
     """Whether the programme session belongs to the event (asked of registration, briefly cached)."""
     if session_id is None:
@@ -44,10 +67,13 @@ def participant_ref(p: schemas.ParticipantRef | None) -> attendance.ParticipantR
 @bp.post("/events/<int:event_id>/checkins")
 @spec.validate(
     json=schemas.CheckInIn,
-    resp=Response(HTTP_200=schemas.CheckInOut, HTTP_201=schemas.CheckInOut, HTTP_503=None),
+    resp=Response(
+        HTTP_200=schemas.CheckInOut, HTTP_201=schemas.CheckInOut, HTTP_404=None, HTTP_422=None, HTTP_503=None
+    ),
 )
 def create_checkin(event_id: int, json: schemas.CheckInIn):
     staff, device = staff_and_device()
+    check_event_day(event_id, json.day)
     on_list = session_in_event(event_id, json.session_id, json.day)
     scan = attendance.Scan(
         event_id=event_id,
@@ -113,10 +139,11 @@ def counters(event_id: int, query: schemas.CountersQuery):
 @bp.post("/events/<int:event_id>/attendance/bulk")
 @spec.validate(
     json=schemas.BulkAttendanceIn,
-    resp=Response(HTTP_200=schemas.BulkAttendanceOut, HTTP_422=None, HTTP_503=None),
+    resp=Response(HTTP_200=schemas.BulkAttendanceOut, HTTP_404=None, HTTP_422=None, HTTP_503=None),
 )
 def bulk_attendance(event_id: int, json: schemas.BulkAttendanceIn):
     staff, device = staff_and_device()
+    check_event_day(event_id, json.day)
     if not session_in_event(event_id, json.session_id, json.day):
         raise invalid("session_id", "not_in_event", _("This session is not in the event's programme."))
     found = {p.id: p for p in json.participants}

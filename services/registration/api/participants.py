@@ -105,8 +105,8 @@ def _change(event_id: int, participant_id: int, change) -> schemas.ParticipantPr
 @spec.validate(query=schemas.SearchQuery, resp=Response(HTTP_200=schemas.SearchResult, HTTP_404=None))
 def search_participants(event_id: int, query: schemas.SearchQuery):
     session = db.session()
-    found = search.search_participants(session, event_id, query.q, query.limit)
-    if not found.items:
+    found = search.search_participants(session, event_id, query.q, query.limit, query.offset)
+    if not found.total:
         # 404 for an unknown event; found people prove the event exists (and save a query)
         events.get_event(session, event_id)
     return schemas.SearchResult(items=found.items, total=found.total)

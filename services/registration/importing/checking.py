@@ -12,9 +12,11 @@ from functools import lru_cache
 
 from email_validator import EmailNotValidError, validate_email
 
+from services.registration import fields
 from services.registration.errors import N_
 from services.registration.importing.header import Table
 from services.registration.importing.mapping import header_key
+from services.registration.importing.reading import FormulaText
 from services.registration.importing.report import (
     ERROR,
     WARNING,
@@ -36,7 +38,6 @@ LENGTH_LIMITS = {
     for name in ("surname", "first_name", "patronymic", "email", *_TEXT_FIELDS)
 }
 
-_NOT_IN_NAME = re.compile(r"[^\w\s'’.()-]|[\d_]")
 _SPACES = re.compile(r"\s+")
 _EMAIL_SEPARATORS = re.compile(r"[,;\s]+")
 
@@ -118,6 +119,7 @@ class _RowChecker:
         result = RowResult(row=number)
         values: dict = {}
         problems = result.problems
+        formula_columns = self._formulas(get, problems)
         self._names(get, values, problems)
         email = self._email(get, values, problems)
         region = get("region")
@@ -132,6 +134,10 @@ class _RowChecker:
         for name in ("phone", "organisation", "position"):
             values[name] = values[name] or ""
         self._duplicates(number, email, values, problems)
+        if formula_columns:  # «the cell holds a formula» says all there is to say about that cell
+            problems[:] = [
+                p for p in problems if p.column not in formula_columns or p.code.startswith("formula")
+            ]
         result.status = row_status(problems)
         if result.status != ERROR:
             result.values = values
@@ -145,6 +151,38 @@ class _RowChecker:
             return (cells[index] if index < len(cells) else ""), self.headers[index]
 
         return get
+
+    # formulas ------------------------------------------------------------------------------------
+
+    def _formulas(self, get, problems: RowProblems) -> set[str]:
+        """Report the mapped cells that hold a formula; the columns of those saved without a value."""
+        without_value = set()
+        for name in self.columns:
+            cell, column = get(name)
+            if not isinstance(cell, FormulaText):
+                continue
+            if cell.strip():
+                problems.warning(
+                    "formula_value",
+                    N_("The cell holds the formula «%(formula)s»; its value «%(value)s» will be imported."),
+                    field=name,
+                    column=column,
+                    value=cell,
+                    formula=cell.formula,
+                )
+            else:
+                without_value.add(column)
+                problems.error(
+                    "formula_cell",
+                    N_(
+                        "The cell holds the formula «%(value)s» and no value. Replace the formula with its "
+                        "value (Paste Special → Values) and upload the file again."
+                    ),
+                    field=name,
+                    column=column,
+                    value=cell.formula,
+                )
+        return without_value
 
     # names ---------------------------------------------------------------------------------------
 
@@ -194,14 +232,8 @@ class _RowChecker:
         value = _SPACES.sub(" ", raw).strip()
         if not value:
             return ""
-        if _NOT_IN_NAME.search(value):
-            problems.error(
-                "name_characters",
-                N_("«%(value)s» has digits or signs that do not belong in a name. Leave only letters."),
-                field=name,
-                column=column,
-                value=raw,
-            )
+        if breach := fields.name_breach(value):
+            problems.error(breach.code, breach.msgid, field=name, column=column, value=fields.printable(raw))
             return value
         if any(has_mixed_scripts(word) for word in value.split()):
             fixed = " ".join(fix_mixed_scripts(word) for word in value.split())
@@ -402,7 +434,12 @@ class _RowChecker:
     def _text(self, name: str, cell: tuple[str, str | None], problems: RowProblems) -> str | None:
         raw, column = cell
         value = _SPACES.sub(" ", raw).strip()
-        return self._length(name, value, column, problems) if value else None
+        if not value:
+            return None
+        if breach := fields.breach(name, value):
+            problems.error(breach.code, breach.msgid, field=name, column=column, value=fields.printable(raw))
+            return value
+        return self._length(name, value, column, problems)
 
     def _birth_date(self, cell, problems: RowProblems) -> date | None:
         raw, column = cell

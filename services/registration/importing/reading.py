@@ -8,6 +8,7 @@ ImportProblem that says what to do, before it costs memory or time.
 from __future__ import annotations
 
 import csv
+import html
 import io
 import re
 import zipfile
@@ -22,6 +23,8 @@ from services.registration.importing.report import ImportProblem
 MAX_FILE_BYTES = 10 * 1024 * 1024
 MAX_ROWS = 20_000
 MAX_CELL_CHARS = 1_000
+#: a participant list has a few dozen columns; a wider row is refused before anything looks at its cells
+MAX_COLUMNS = 200
 MAX_UNCOMPRESSED_BYTES = 100 * 1024 * 1024
 MAX_COMPRESSION_RATIO = 100
 #: calamine allocates the whole rectangle up to the farthest cell at once: one value in XFD1048576
@@ -94,6 +97,22 @@ def _file_kind(filename: str, data: bytes) -> str:
     raise _refuse_unsupported(filename)
 
 
+class FormulaText(str):
+    """The text of a cell that holds a formula: the value it showed when the file was saved (empty when the
+    writer saved none), with the formula itself in `formula`. It counts as filled even when empty, so that
+    the row check can say «formula» rather than «empty»."""
+
+    formula: str
+
+    def __new__(cls, value: str, formula: str):
+        text = super().__new__(cls, value)
+        text.formula = formula
+        return text
+
+    def __bool__(self) -> bool:
+        return True
+
+
 class _RowCounter:
     """Counts non-empty rows as they are read, so that a huge file is refused without loading it all."""
 
@@ -110,6 +129,8 @@ class _RowCounter:
         self.count += 1
         if self.count > self.limit:
             raise too_many_rows()
+        if len(cells) > MAX_COLUMNS:
+            raise too_many_columns(row_number, len(cells))
         for index, cell in enumerate(cells):
             if len(cell) > MAX_CELL_CHARS:
                 raise ImportProblem(
@@ -137,6 +158,21 @@ def too_many_rows() -> ImportProblem:
     )
 
 
+def too_many_columns(row_number: int, count: int) -> ImportProblem:
+    return ImportProblem(
+        "too_many_columns",
+        N_(
+            "Row %(row)d has %(count)s columns (the last filled one is %(column)s); a participant list may "
+            "have at most %(limit)d. Delete the columns that are not about participants and upload the "
+            "file again."
+        ),
+        row=row_number,
+        count=_thousands(count),
+        column=column_letter(count - 1),
+        limit=MAX_COLUMNS,
+    )
+
+
 def column_letter(index: int) -> str:
     """0 → A, 25 → Z, 26 → AA: columns as a spreadsheet names them."""
     letters = ""
@@ -151,7 +187,7 @@ def column_letter(index: int) -> str:
 
 
 def _read_xlsx(data: bytes) -> list[list[str]]:
-    _check_workbook_archive(data)
+    formulas = _check_workbook_archive(data)
     try:
         workbook = CalamineWorkbook.from_filelike(io.BytesIO(data))
         sheet = workbook.get_sheet_by_index(0)
@@ -164,7 +200,22 @@ def _read_xlsx(data: bytes) -> list[list[str]]:
             rows.append(padding + cells if cells and padding else cells)
     except (CalamineError, ValueError, OSError) as exc:
         raise _damaged() from exc
+    _mark_formulas(rows, formulas)
     return rows
+
+
+def _mark_formulas(rows: list[list[str]], formulas: dict[tuple[int, int], str]) -> None:
+    """Put each formula cell of the first sheet in its place as FormulaText. calamine gives a formula's saved
+    value, and leaves out a formula saved without one, as if the cell were empty."""
+    for (row, column), formula in formulas.items():
+        while len(rows) <= row:
+            rows.append([])
+        cells = rows[row]
+        if len(cells) <= column:
+            if column >= MAX_COLUMNS:
+                raise too_many_columns(row + 1, column + 1)
+            cells.extend([""] * (column + 1 - len(cells)))
+        cells[column] = FormulaText(cells[column], formula)
 
 
 def _damaged() -> ImportProblem:
@@ -194,8 +245,9 @@ def _cell_text(value) -> str:
     return "" if value is None else str(value).strip()
 
 
-def _check_workbook_archive(data: bytes) -> None:
-    """Refuse zip bombs and sparse-sheet bombs before calamine touches the file."""
+def _check_workbook_archive(data: bytes) -> dict[tuple[int, int], str]:
+    """Refuse zip bombs and sparse-sheet bombs before calamine touches the file; the first sheet's formulas
+    by (row, column), both from 0."""
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
         infos = [info for info in archive.infolist() if not info.is_dir()]
@@ -219,6 +271,7 @@ def _check_workbook_archive(data: bytes) -> None:
     ):
         raise _bomb()
     unpacked = 0
+    with_formulas = set()
     try:
         for info in infos:
             # Declared sizes can lie: count what really comes out of every part calamine may read.
@@ -233,6 +286,8 @@ def _check_workbook_archive(data: bytes) -> None:
                     if unpacked > MAX_UNCOMPRESSED_BYTES:
                         raise _bomb()
                     extent.feed(chunk)
+            if extent.formulas:
+                with_formulas.add(info.filename)
             if extent.cells > MAX_SHEET_CELLS:
                 raise ImportProblem(
                     "sheet_too_large",
@@ -242,8 +297,51 @@ def _check_workbook_archive(data: bytes) -> None:
                     ),
                     cell=extent.farthest_cell,
                 )
+        first = _first_sheet_part(archive)
+        if first not in with_formulas:
+            return {}
+        return _formulas(archive.read(first))
     except (zipfile.BadZipFile, RuntimeError, NotImplementedError, EOFError, OSError) as exc:
         raise _damaged() from exc  # RuntimeError: an encrypted part
+
+
+_SHEET = re.compile(rb"<(?:\w+:)?sheet\b([^>]*)>")
+_RELATIONSHIP_ID = re.compile(rb"\s\w+:id\s*=\s*[\"']([^\"']*)[\"']")
+_RELATIONSHIP = re.compile(rb"<(?:\w+:)?Relationship\b([^>]*)>")
+_ATTRIBUTE = re.compile(rb"\b(Id|Target)\s*=\s*[\"']([^\"']*)[\"']")
+
+
+def _first_sheet_part(archive: zipfile.ZipFile) -> str | None:
+    """The part of the workbook's first sheet, as calamine finds it: the first <sheet> of workbook.xml and
+    its relationship. None when the workbook does not say (calamine then reads nothing either)."""
+    sheet = _SHEET.search(archive.read("xl/workbook.xml"))
+    relationship = _RELATIONSHIP_ID.search(sheet.group(1)) if sheet else None
+    if relationship is None or "xl/_rels/workbook.xml.rels" not in archive.namelist():
+        return None
+    for attributes in _RELATIONSHIP.findall(archive.read("xl/_rels/workbook.xml.rels")):
+        found = dict(_ATTRIBUTE.findall(attributes))
+        if found.get(b"Id") == relationship.group(1) and b"Target" in found:
+            target = found[b"Target"].decode("utf-8", "replace")
+            return target.lstrip("/") if target.startswith("/") else f"xl/{target}"
+    return None
+
+
+#: a cell whose first child is a formula (the schema puts <f> before <v> and <is>)
+_FORMULA_CELL = re.compile(rb"<(?:\w+:)?c\b([^>]*[^/])>\s*<(?:\w+:)?f\b[^>]*?(?:/>|>([^<]*)</(?:\w+:)?f>)")
+
+
+def _formulas(xml: bytes) -> dict[tuple[int, int], str]:
+    found = {}
+    for attributes, formula in _FORMULA_CELL.findall(xml):
+        ref = _SheetExtent._REF.search(attributes)
+        plain = _SheetExtent._PLAIN_REF.fullmatch(ref.group(1)) if ref else None
+        if plain is None:
+            raise _damaged()
+        letters, row = plain.groups()
+        # A shared formula's other cells carry no text of their own: "=" says what they are all the same.
+        text = "=" + html.unescape(formula.decode("utf-8", "replace")) if formula else "="
+        found[(int(row) - 1, _column_number(letters) - 1)] = text
+    return found
 
 
 def _bomb() -> ImportProblem:
@@ -271,13 +369,19 @@ class _SheetExtent:
     #: text carried to the next chunk: what follows the last complete tag, so that no tag is cut in two
     _MAX_CARRY = 1 << 20
 
+    _FORMULA = re.compile(rb"<(?:\w+:)?f[\s/>]")
+
     def __init__(self):
         self.max_row = self.max_column = 0
         self._widest = b""
         self._tail = b""
+        #: whether the part holds a formula (then the first sheet's formulas are read: see _formulas)
+        self.formulas = False
 
     def feed(self, chunk: bytes) -> None:
         text = self._tail + chunk
+        if not self.formulas and self._FORMULA.search(text):
+            self.formulas = True
         max_row, widest = self.max_row, self._widest
         for attributes in self._CELL.findall(text):
             if attributes.endswith(b"/"):

@@ -1,6 +1,8 @@
 // The check-in screen. Every scan, tap and undo is put in a queue kept in localStorage and stays there
 // until the server has answered it, so a dropped Wi-Fi never loses a check-in; each carries its own
-// nonce, so sending it again can never make a second record.
+// nonce, so sending it again can never make a second record. Only what is worth sending again stays:
+// no network, or a service the gateway cannot reach (502–504). Any other answer is final, and a refusal
+// (a damaged or crafted code) is dropped and listed under the queue, as is what waited past a bound.
 (() => {
   "use strict";
   const root = document.getElementById("checkin");
@@ -13,6 +15,14 @@
   const text = root.dataset; // translated messages: data-msg-*
   const QUEUE_KEY = root.dataset.queueKey;
   const RETRY_MS = 4000;
+  // «Service unavailable» answers one entry may get before it is given up: half an hour at RETRY_MS. A lost
+  // network does not count: the Wi-Fi may be gone for an hour and the check-ins must wait for it.
+  const MAX_UNAVAILABLE_ANSWERS = 450;
+  // A scan older than this is of another day's screen: it is dropped rather than sent to a day gone by.
+  const MAX_AGE_MS = 24 * 3600 * 1000;
+  const DROPPED_KEY = `${root.dataset.queueKey}-dropped`;
+  const DROPPED_SHOWN = 20;
+  const RESEND = new Set([502, 503, 504]);
   const inFlight = new Set();
   let loggedOut = false; // the server said 401/403: nothing is sent until someone logs in again
 
@@ -34,6 +44,42 @@
     showPending();
   }
   function forget(nonce) { saveQueue(loadQueue().filter((entry) => entry.body.nonce !== nonce)); }
+  function countUnavailable(nonce) {
+    const queue = loadQueue();
+    const entry = queue.find((e) => e.body.nonce === nonce);
+    if (!entry) return 0;
+    entry.unavailable = (entry.unavailable || 0) + 1;
+    saveQueue(queue);
+    return entry.unavailable;
+  }
+
+  // --- what was dropped without being recorded, kept so that staff can check those people by hand -------
+  function loadDropped() {
+    try { return JSON.parse(localStorage.getItem(DROPPED_KEY)) || []; } catch (e) { return []; }
+  }
+  function drop(entry, reason) {
+    forget(entry.body.nonce);
+    const what = entry.body.code || (entry.body.participant_id ? `${text.msgDroppedTap} ${entry.body.participant_id}` : entry.url);
+    const dropped = [{ what, at: entry.body.scanned_at, reason }, ...loadDropped()].slice(0, DROPPED_SHOWN);
+    localStorage.setItem(DROPPED_KEY, JSON.stringify(dropped));
+    showDropped();
+  }
+  function showDropped() {
+    const box = document.getElementById("dropped");
+    const dropped = loadDropped();
+    box.hidden = dropped.length === 0;
+    const list = box.querySelector("ul");
+    list.replaceChildren(...dropped.map((item) => {
+      const line = document.createElement("li");
+      const when = item.at ? new Date(item.at).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" }) : "";
+      // textContent only: a crafted code must never become markup
+      line.textContent = `${when} · ${item.what.replace(/[\u0000-\u001f\u007f]/g, "\ufffd")} — ${item.reason}`;
+      return line;
+    }));
+  }
+  function wordsOf(html) {
+    return new DOMParser().parseFromString(html || "", "text/html").body.textContent.replace(/\s+/g, " ").trim();
+  }
   function showPending() {
     const count = loadQueue().length;
     pendingLine.hidden = count === 0;
@@ -71,9 +117,14 @@
     } finally {
       inFlight.delete(nonce);
     }
-    if (!response || response.status >= 500) {
-      // 503: the gateway is up but a service is not; the server's own words say which one.
-      if (show) showBanner(response && body.includes("data-outcome") ? body : null, "unavailable", text.msgOffline);
+    if (!response) { // no network: keep it, however long it takes
+      if (show) showBanner(null, "unavailable", text.msgOffline);
+      return;
+    }
+    if (RESEND.has(response.status)) {
+      // The gateway is up but a service is not; the server's own words say which one.
+      if (show) showBanner(body.includes("data-outcome") ? body : null, "unavailable", text.msgOffline);
+      if (countUnavailable(nonce) >= MAX_UNAVAILABLE_ANSWERS) drop(entry, text.msgGaveUp);
       return;
     }
     if (response.status === 401 || response.status === 403) {
@@ -85,7 +136,10 @@
       if (show) showBanner(null, "error", text.msgReload);
       return;
     }
-    forget(nonce);
+    // Any other answer is final: a record (2xx), or a refusal or failure on this very input, which sending
+    // again would only repeat (4xx, 500): dropped, and listed if nobody saw the banner saying so.
+    if (response.ok || show) forget(nonce);
+    else drop(entry, wordsOf(body) || `HTTP ${response.status}`);
     if (show) showBanner(body, "error", "");
     else if (loadQueue().length === 0 && banner.querySelector('[data-outcome="unavailable"]')) {
       showBanner(null, "sent", text.msgSent); // the «no connection» banner would be stale now
@@ -96,7 +150,10 @@
 
   function flush() {
     if (loggedOut) return;
-    for (const entry of loadQueue()) send(entry, false);
+    for (const entry of loadQueue()) {
+      if (Date.now() - Date.parse(entry.body.scanned_at) > MAX_AGE_MS) drop(entry, text.msgGaveUp);
+      else send(entry, false);
+    }
   }
 
   // The session has ended (a logout elsewhere, a new password, a deactivated account). Said once, with a
@@ -122,7 +179,7 @@
       banner.innerHTML = html;
     } else {
       // Not our banner (an error page fragment, or nothing at all): show its words in a plain red one.
-      const words = fallbackText || new DOMParser().parseFromString(html || "", "text/html").body.textContent.trim();
+      const words = fallbackText || wordsOf(html);
       banner.innerHTML = "";
       const box = document.createElement("div");
       const tone = { unavailable: "warn", sent: "info" }[fallbackKind] || "bad";
@@ -246,6 +303,11 @@
   window.addEventListener("online", flush);
   setInterval(flush, RETRY_MS);
   showPending();
+  showDropped();
+  document.getElementById("dropped-clear").addEventListener("click", () => {
+    localStorage.removeItem(DROPPED_KEY);
+    showDropped();
+  });
   flush(); // what an earlier page (or a reload after «Reload the page») left unsent
   refocus();
 })();
