@@ -163,7 +163,8 @@ class Settings:
     ports: dict[str, int] = field(default_factory=lambda: dict(DEFAULT_PORTS))
     #: `make run` only: the port of the embedded Redis it starts when REDIS_URL is not set
     embedded_redis_port: int = DEFAULT_EMBEDDED_REDIS_PORT
-    #: `make run` only: processes not to start (web, registration, certificates, feedback, worker, mailer, redis)
+    #: `make run` only: processes not to start (web, registration, certificates, feedback, worker, mailer,
+    #: redis)
     skip_processes: frozenset[str] = frozenset()
     #: `make run` only: load the demo course and the demo staff accounts
     load_demo: bool = True

@@ -1,7 +1,7 @@
 """`make run`: the whole system on one machine, with demo data.
 
-Migrates every database, starts the gateway, the three services, the certificate worker (and an
-embedded Redis unless REDIS_URL is set) and the mail worker under honcho, waits until every /healthz answers, loads the
+Migrates every database, starts the gateway, the three services, the certificate worker, the mail worker
+(and an embedded Redis unless REDIS_URL is set) under honcho, waits until every /healthz answers, loads the
 demo course and the demo staff accounts, and prints where to log in. Ctrl-C stops everything.
 
 Its settings come from eventops.config.Settings like every process's (the README's configuration table):

@@ -1,7 +1,7 @@
 """RQ jobs of the mail worker: send queued letters of the outbox over SMTP. Ids in, safe to run twice.
 
-A letter is claimed (queued -> sending, with the time) in its own committed UPDATE just before its SMTP
-transaction, and marked sent or failed right after it. So:
+A letter is claimed (queued -> sending, with the time) in a committed UPDATE before its SMTP transaction, and
+its outcome (sent, failed, bounced) is committed right after it, with the claim of the next letter. So:
 - a job run twice, or two workers given the same ids, send each letter once: only one claim succeeds;
 - a letter already sent is never sent again by a retried job;
 - a job killed mid-transaction leaves one letter `sending`; mail.reconcile_interrupted (run by the worker
@@ -17,9 +17,11 @@ import smtplib
 import ssl
 import time
 from collections.abc import Iterable
-from email.headerregistry import Address
-from email.message import EmailMessage
-from email.utils import formatdate, parseaddr
+from email.header import Header
+from email.mime.multipart import MIMEMultipart
+from email.mime.text import MIMEText
+from email.policy import compat32
+from email.utils import formataddr, formatdate, parseaddr
 from functools import cache
 
 from redis import Redis
@@ -41,6 +43,8 @@ JOB_TIMEOUT = 1800
 RESULT_TTL = 600
 #: the Redis key of the throttle shared by every mail worker
 RATE_KEY = "eventops:mail:next-slot"
+#: SMTP wants CRLF line ends, and smtplib converts them only in str messages, not bytes
+WIRE = compat32.clone(linesep="\r\n")
 
 log = logging.getLogger("registration.mail")
 
@@ -117,10 +121,10 @@ class SmtpConnection:
             client.login(smtp.username, smtp.password)
         return client
 
-    def send(self, message: EmailMessage, sender: str, recipient: str) -> None:
+    def send(self, message: bytes, sender: str, recipient: str) -> None:
         if self.client is None:
             self.client = self._open()
-        self.client.send_message(message, from_addr=sender, to_addrs=[recipient])
+        self.client.sendmail(sender, [recipient], message)
 
     def close(self) -> None:
         if self.client is None:
@@ -132,12 +136,17 @@ class SmtpConnection:
             client.close()
 
 
-def email_message(row: MailMessage, mail_from: str) -> EmailMessage:
-    """The letter as it goes on the wire: both parts, the fixed Message-ID, no tracking of any kind."""
-    message = EmailMessage()
-    message["Subject"] = row.subject
-    message["From"] = mail_from
-    message["To"] = Address(display_name=row.to_name, addr_spec=row.to_address)
+def email_message(row: MailMessage, mail_from: str) -> bytes:
+    """The letter as it goes on the wire: both parts, the fixed Message-ID, no tracking of any kind.
+
+    Built with the email package's compat32 classes: EmailMessage's header registry takes about six times
+    as long per letter (12 ms against 2), which was most of a worker's CPU for a bulk letter.
+    """
+    message = MIMEMultipart("alternative")
+    message["Subject"] = Header(row.subject, "utf-8")
+    name, address = parseaddr(mail_from)
+    message["From"] = formataddr((name, address), charset="utf-8")
+    message["To"] = formataddr((row.to_name, row.to_address), charset="utf-8")
     message["Date"] = formatdate(localtime=False)
     message["Message-ID"] = row.message_id
     # RFC 3834: written by a program, so vacation responders stay quiet.
@@ -147,38 +156,44 @@ def email_message(row: MailMessage, mail_from: str) -> EmailMessage:
         # RFC 8058: the mail client may unsubscribe with one POST, without opening a page.
         message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
         message["Precedence"] = "bulk"
-    message.set_content(row.text_body)
-    message.add_alternative(row.html_body, subtype="html")
-    return message
+    message.attach(MIMEText(row.text_body, "plain", "utf-8"))
+    message.attach(MIMEText(row.html_body, "html", "utf-8"))
+    return message.as_bytes(policy=WIRE)
 
 
-def _claim(session: Session, message_id: int) -> bool:
-    claimed = session.execute(
-        update(MailMessage)
-        .where(MailMessage.id == message_id, MailMessage.status == MessageStatus.queued)
-        .values(
-            status=MessageStatus.sending,
-            sending_at=utcnow(),
-            attempts=MailMessage.attempts + 1,
-            server_answer="",
-        )
-        .execution_options(synchronize_session=False)
-    )
-    session.commit()
-    return bool(claimed.rowcount)
-
-
-def _finish(session: Session, message_id: int, status: MessageStatus, answer: str = "") -> None:
+def _finish_values(status: MessageStatus, answer: str) -> dict:
     values: dict = {"status": status, "server_answer": answer[:2000]}
     if status is MessageStatus.sent:
         values["sent_at"] = utcnow()
-    session.execute(
-        update(MailMessage)
-        .where(MailMessage.id == message_id, MailMessage.status == MessageStatus.sending)
-        .values(**values)
-        .execution_options(synchronize_session=False)
-    )
+    return values
+
+
+def _record(session: Session, finished: tuple[int, MessageStatus, str] | None, claim: int | None) -> bool:
+    """In one commit: the outcome of the letter just sent (if any), and the claim of the next one (if any);
+    returns whether the claim succeeded. One commit a letter instead of two: on SQLite each is an fsync."""
+    if finished is not None:
+        message_id, status, answer = finished
+        session.execute(
+            update(MailMessage)
+            .where(MailMessage.id == message_id, MailMessage.status == MessageStatus.sending)
+            .values(**_finish_values(status, answer))
+            .execution_options(synchronize_session=False)
+        )
+    claimed = None
+    if claim is not None:
+        claimed = session.execute(
+            update(MailMessage)
+            .where(MailMessage.id == claim, MailMessage.status == MessageStatus.queued)
+            .values(
+                status=MessageStatus.sending,
+                sending_at=utcnow(),
+                attempts=MailMessage.attempts + 1,
+                server_answer="",
+            )
+            .execution_options(synchronize_session=False)
+        )
     session.commit()
+    return bool(claimed is not None and claimed.rowcount)
 
 
 def _answer(code: int, text: bytes | str) -> str:
@@ -206,18 +221,27 @@ def deliver(
     counts = {"sent": 0, "failed": 0, "bounced": 0, "skipped": 0}
     sender = parseaddr(settings.smtp.mail_from)[1]
     connection = SmtpConnection(settings.smtp)
+    finished: tuple[int, MessageStatus, str] | None = None
+    message_ids = list(message_ids)
+    # A letter's text never changes once written: read them all at once; the claim alone decides.
+    rows = {
+        row.id: row for row in session.scalars(select(MailMessage).where(MailMessage.id.in_(message_ids)))
+    }
     try:
         for message_id in message_ids:
-            if not _claim(session, message_id):
+            claimed = _record(session, finished, message_id)
+            finished = None
+            if not claimed:
                 counts["skipped"] += 1
                 continue
-            row = session.scalar(select(MailMessage).where(MailMessage.id == message_id))
+            row = rows[message_id]
+            wire = email_message(row, settings.smtp.mail_from)
             throttle.wait()
             try:
-                connection.send(email_message(row, settings.smtp.mail_from), sender, row.to_address)
-            except (smtplib.SMTPException, OSError) as exc:
+                connection.send(wire, sender, row.to_address)
+            except (smtplib.SMTPException, OSError, UnicodeError) as exc:  # UnicodeError: a non-ASCII address
                 status, answer = outcome(exc)
-                _finish(session, message_id, status, answer)
+                finished = (message_id, status, answer)
                 counts[status.value] += 1
                 log.warning(
                     "letter not sent",
@@ -228,9 +252,11 @@ def deliver(
                 if status is not MessageStatus.bounced:
                     connection.close()
                 continue
-            _finish(session, message_id, MessageStatus.sent)
+            finished = (message_id, MessageStatus.sent, "")
             counts["sent"] += 1
     finally:
+        if finished is not None:
+            _record(session, finished, None)
         connection.close()
     return counts
 

@@ -156,7 +156,7 @@ def preferences(token: str):
     return schemas.MailPreferences(opted_out=mail.opted_out(db.session(), participant))
 
 
-@bp.put("/participants/by-token/<token>/mail")
+@bp.post("/participants/by-token/<token>/mail")
 @spec.validate(json=schemas.MailPreferences, resp=Response(HTTP_200=schemas.MailPreferences, HTTP_404=None))
 def set_preferences(token: str, json: schemas.MailPreferences):
     participant = participant_by_token_or_404(token)
