@@ -166,6 +166,27 @@ def resend_failed(event_id: int):
     return redirect(url_for("mail.outbox", event_id=event_id), 303)
 
 
+@bp.post("/events/<int:event_id>/mail/certificates-ready")
+@organisers
+def certificates_ready(event_id: int):
+    """«Ваше удостоверение готово» to every holder of a valid certificate whose PDF is ready; registration
+    writes one letter per certificate number, so pressing again tells only those issued since."""
+    ready = [
+        {"participant_id": c["participant_id"], "number": c["number"]}
+        for c in certificates_api.event_certificates(event_id)
+        if c["kind"] == "certificate" and c["validity"] == "valid" and c["status"] == "rendered"
+    ]
+    queued = mail_api.certificates_ready(event_id, ready) if ready else {"messages": 0}
+    flash(
+        ngettext(
+            "%(num)d participant is told their certificate is ready.",
+            "%(num)d participants are told their certificate is ready.",
+            queued["messages"],
+        )
+    )
+    return redirect(url_for("mail.outbox", event_id=event_id), 303)
+
+
 @bp.route("/events/<int:event_id>/mail/new", methods=["GET", "POST"])
 @organisers
 def compose(event_id: int):
