@@ -127,14 +127,22 @@ def certificate_letter(event: Event, participant: Participant, number: str) -> L
     )
 
 
-def survey_letter(event: Event, participant: Participant, survey: str, *, reminder: bool) -> Letter:
+def survey_letter(
+    event: Event, participant: Participant, survey: str, *, reminder: bool, anonymous: bool = False
+) -> Letter:
     if reminder:
+        # Nobody can tell who answered an anonymous survey: its reminder goes to all and says "if".
+        opening = (
+            f"Если вы ещё не ответили на анонимный опрос «{survey}» курса «{event.title}», пожалуйста, "
+            "найдите для этого несколько минут."
+            if anonymous
+            else f"Напоминаем: вы ещё не ответили на опрос «{survey}» курса «{event.title}»."
+        )
         return Letter(
             subject=f"Напоминание: опрос «{survey}»",
             paragraphs=[
                 _greeting(participant),
-                f"Напоминаем: вы ещё не ответили на опрос «{survey}» курса «{event.title}». "
-                "Ваши ответы помогут сделать курс лучше.",
+                f"{opening} Ваши ответы помогут сделать курс лучше.",
                 "Опрос открывается с вашей личной страницы:",
             ],
             link_label="Ответить на опрос",
@@ -303,6 +311,7 @@ def survey_invitations(
     participant_ids: Iterable[int],
     *,
     reminder: bool,
+    anonymous: bool = False,
 ) -> tuple[list[MailMessage], int]:
     """An invitation to a survey, or its one reminder, to each of these participants at most once."""
     kind = MessageKind.survey_reminder if reminder else MessageKind.survey_invitation
@@ -312,7 +321,7 @@ def survey_invitations(
         event,
         participant_ids,
         kind,
-        lambda person: survey_letter(event, person, survey_title, reminder=reminder),
+        lambda person: survey_letter(event, person, survey_title, reminder=reminder, anonymous=anonymous),
         lambda person: f"{kind.value}:{event.id}:{survey_key}:{person.id}",
     )
 

@@ -649,6 +649,8 @@ class SurveyMailIn(BaseModel):
     title: trimmed(300, min_length=1)
     participant_ids: list[StrictInt] = Field(max_length=100_000)
     reminder: bool = False
+    #: an anonymous survey: nobody knows who answered, so its reminder says "if you have not answered yet"
+    anonymous: bool = False
 
 
 class MailPreferences(BaseModel):

@@ -139,3 +139,37 @@ def test_holders_of_ready_certificates_are_told_once(live_system, staff_factory,
     assert "Письмо о готовом удостоверении написано 1 участнику." in organiser.get(page).text
     post_form(organiser, f"{web}/events/{event_id}/mail/certificates-ready", {}, page_url=page)
     assert len(outbox(live_system, event_id)["items"]) == 1
+
+
+def test_survey_invitations_and_one_reminder_to_those_who_have_not_answered(live_system, staff_factory):
+    web, feedback = live_system.web_url, live_system.urls["feedback"] + "/api/v1"
+    event_id = make_event(live_system)
+    answered = add_participant(live_system, event_id, "Ответившая", "yes@example.ru")
+    add_participant(live_system, event_id, "Молчащий", "no@example.ru")
+    survey = requests.post(
+        f"{feedback}/events/{event_id}/surveys",
+        json={"title": "Оценка курса", "questions": [{"kind": "rating", "text": "Полезно?"}]},
+        headers=auth_headers(),
+        timeout=10,
+    ).json()
+    assert requests.post(f"{feedback}/surveys/{survey['id']}/open", headers=auth_headers(), timeout=10).ok
+    submitted = requests.put(
+        f"{feedback}/surveys/{survey['id']}/responses/by-participant/{answered['id']}",
+        json={"answers": {}, "submit": True, "respondent": {}},
+        headers=auth_headers(),
+        timeout=10,
+    )
+    assert submitted.ok, submitted.text
+    organiser = staff_session(live_system, staff_factory)
+    page = f"{web}/events/{event_id}/mail"
+    assert "Оценка курса" in organiser.get(page).text
+    action = f"{web}/events/{event_id}/mail/surveys/{survey['id']}"
+    for reminder in ("0", "1", "0", "1"):  # pressed twice each: nobody gets a second copy
+        assert post_form(organiser, action, {"reminder": reminder}, page_url=page).status_code == 303
+    letters = outbox(live_system, event_id)["items"]
+    kinds = sorted((letter["kind"], letter["to_address"]) for letter in letters)
+    assert kinds == [
+        ("survey_invitation", "no@example.ru"),
+        ("survey_invitation", "yes@example.ru"),
+        ("survey_reminder", "no@example.ru"),
+    ]

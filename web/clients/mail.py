@@ -51,13 +51,21 @@ def certificates_ready(event_id: int, certificates: list[dict]) -> Queued:
 
 
 def survey_invitations(
-    event_id: int, survey_key: str, title: str, participant_ids: list[int], reminder: bool = False
+    event_id: int,
+    survey_key: str,
+    title: str,
+    participant_ids: list[int],
+    *,
+    reminder: bool = False,
+    anonymous: bool = False,
 ) -> Queued:
+    """A survey's invitation, or its one reminder, to these participants; once each per survey key."""
     body = {
         "survey_key": survey_key,
         "title": title,
         "participant_ids": participant_ids,
         "reminder": reminder,
+        "anonymous": anonymous,
     }
     return _api().post(f"/api/v1/events/{event_id}/mail/survey-invitations", json=body)
 

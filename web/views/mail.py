@@ -22,6 +22,7 @@ from wtforms.validators import DataRequired, Length
 from web.auth import organisers
 from web.clients import ServiceUnavailable
 from web.clients import certificates as certificates_api
+from web.clients import feedback as feedback_api
 from web.clients import mail as mail_api
 from web.clients import registration as registration_api
 from web.formatting import PARTICIPANT_STATUSES
@@ -136,6 +137,11 @@ def outbox(event_id: int):
     box = mail_api.outbox(event_id, status)
     refreshing = any(box["counts"].get(state) for state in IN_PROGRESS)
     context = dict(event=event, box=box, status=status, refreshing=refreshing)
+    if not request.headers.get("HX-Request"):
+        try:
+            context["surveys"] = [s for s in feedback_api.surveys(event_id) if s["status"] == "open"]
+        except ServiceUnavailable:
+            context["surveys"] = []  # the outbox still opens; survey letters wait for the service
     if request.headers.get("HX-Request"):
         return render_block("mail/outbox.html", "letters", **context)
     return render_template("mail/outbox.html", **context)
@@ -185,6 +191,38 @@ def certificates_ready(event_id: int):
         )
     )
     return redirect(url_for("mail.outbox", event_id=event_id), 303)
+
+
+@bp.post("/events/<int:event_id>/mail/surveys/<int:survey_id>")
+@organisers
+def survey_letters(event_id: int, survey_id: int):
+    """Invite every participant (not cancelled) to an open survey, or remind, once, those who have not
+    answered it; for an anonymous survey nobody knows who answered, so its reminder goes to all."""
+    reminder = request.form.get("reminder") == "1"
+    survey = feedback_api.survey(survey_id)
+    if survey["event_id"] != event_id or survey["status"] != "open":
+        abort(404)
+    ids = [p["id"] for p in registration_api.participants(event_id) if p["status"] != "cancelled"]
+    if reminder and not survey["anonymous"]:
+        # One call a participant: feedback has no list of who answered (fine for a course; see the report).
+        ids = [pid for pid in ids if _progress(pid, event_id, survey_id) != "answered"]
+    queued = mail_api.survey_invitations(
+        event_id,
+        f"survey-{survey_id}",
+        survey["title"],
+        ids,
+        reminder=reminder,
+        anonymous=survey["anonymous"],
+    )
+    flash(ngettext("%(num)d letter is written.", "%(num)d letters are written.", queued["messages"]))
+    return redirect(url_for("mail.outbox", event_id=event_id), 303)
+
+
+def _progress(participant_id: int, event_id: int, survey_id: int) -> str:
+    for item in feedback_api.participant_surveys(participant_id, event_id):
+        if item["id"] == survey_id:
+            return item["progress"]
+    return "not_started"
 
 
 @bp.route("/events/<int:event_id>/mail/new", methods=["GET", "POST"])

@@ -133,7 +133,14 @@ def survey_invitations(event_id: int, json: schemas.SurveyMailIn):
     session = db.session()
     event = events.get_event(session, event_id)
     messages, skipped = mail.survey_invitations(
-        session, settings(), event, json.survey_key, json.title, json.participant_ids, reminder=json.reminder
+        session,
+        settings(),
+        event,
+        json.survey_key,
+        json.title,
+        json.participant_ids,
+        reminder=json.reminder,
+        anonymous=json.anonymous,
     )
     queue_for_sending(mail.queued_ids(messages))
     return schemas.Queued(messages=len(messages), skipped=skipped)
