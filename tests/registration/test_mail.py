@@ -291,3 +291,17 @@ def test_the_throttle_spaces_letters_across_callers(redis_connection):
         second.wait()
     # six slots 50 ms apart: the last starts 250 ms after the first
     assert 0.24 <= time.perf_counter() - started < 0.6
+
+
+def test_an_anonymous_surveys_reminder_does_not_claim_to_know_who_answered():
+    from datetime import date
+
+    from services.registration.mail import survey_letter
+    from services.registration.models import Event, Participant
+
+    event = Event(title="Курс", starts_on=date(2026, 10, 7), ends_on=date(2026, 10, 9))
+    person = Participant(first_name="Анна", patronymic=None)
+    named = survey_letter(event, person, "Анкета", reminder=True)
+    anonymous = survey_letter(event, person, "Анкета", reminder=True, anonymous=True)
+    assert "вы ещё не ответили" in named.paragraphs[1] and not named.paragraphs[1].startswith("Если")
+    assert anonymous.paragraphs[1].startswith("Если вы ещё не ответили на анонимный опрос «Анкета»")
