@@ -92,6 +92,46 @@ def _names(value: str | None) -> frozenset[str]:
     return frozenset(name.strip() for name in (value or "").split(",") if name.strip())
 
 
+SMTP_SECURITY = ("none", "starttls", "tls")
+_SMTP_DEFAULT_PORTS = {"none": 25, "starttls": 587, "tls": 465}
+
+
+@dataclass(frozen=True)
+class SmtpSettings:
+    """Where the mail worker hands letters over, and how fast."""
+
+    #: None: no SMTP server, letters are kept in the outbox for organisers to read (a laptop demo)
+    host: str | None = None
+    port: int = 25
+    #: none (plain, loopback relays), starttls (upgrade on connect, usually 587) or tls (implicit, 465)
+    security: str = "none"
+    username: str = ""
+    password: str = field(default="", repr=False)
+    #: the From: of every letter, e.g. "Курсы ЮРИУ <noreply@example.ru>"
+    mail_from: str = "EventOps <noreply@localhost>"
+    #: letters a second across all mail workers; 0 means as fast as the server takes them
+    rate: float = 0.0
+
+    def __post_init__(self) -> None:
+        if self.security not in SMTP_SECURITY:
+            raise ValueError(f"SMTP_SECURITY must be one of {', '.join(SMTP_SECURITY)}: {self.security!r}")
+        if self.rate < 0:
+            raise ValueError(f"MAIL_RATE must not be negative: {self.rate}")
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> SmtpSettings:
+        security = (env.get("SMTP_SECURITY") or "none").strip().lower()
+        return cls(
+            host=env.get("SMTP_HOST") or None,
+            port=int(env.get("SMTP_PORT") or _SMTP_DEFAULT_PORTS.get(security, 25)),
+            security=security,
+            username=env.get("SMTP_USERNAME") or "",
+            password=env.get("SMTP_PASSWORD") or "",
+            mail_from=env.get("MAIL_FROM") or cls.mail_from,
+            rate=float(env.get("MAIL_RATE") or 0),
+        )
+
+
 @dataclass(frozen=True)
 class Settings:
     """What one process needs to know about its surroundings."""
@@ -123,10 +163,13 @@ class Settings:
     ports: dict[str, int] = field(default_factory=lambda: dict(DEFAULT_PORTS))
     #: `make run` only: the port of the embedded Redis it starts when REDIS_URL is not set
     embedded_redis_port: int = DEFAULT_EMBEDDED_REDIS_PORT
-    #: `make run` only: processes not to start (web, registration, certificates, feedback, worker, redis)
+    #: `make run` only: processes not to start (web, registration, certificates, feedback, worker, mailer,
+    #: redis)
     skip_processes: frozenset[str] = frozenset()
     #: `make run` only: load the demo course and the demo staff accounts
     load_demo: bool = True
+    #: outgoing mail (registration's mail worker); without a host, letters stay in the outbox unsent
+    smtp: SmtpSettings = field(default_factory=lambda: SmtpSettings())
 
     def __post_init__(self) -> None:
         check_secret("SERVICE_TOKEN (the service token)", self.service_token)
@@ -159,6 +202,7 @@ class Settings:
             embedded_redis_port=int(env.get("EMBEDDED_REDIS_PORT") or DEFAULT_EMBEDDED_REDIS_PORT),
             skip_processes=_names(env.get("EVENTOPS_SKIP")),
             load_demo=not _flag(env.get("EVENTOPS_NO_DEMO"), False),
+            smtp=SmtpSettings.from_env(env),
         )
         values.update(overrides)
         return cls(**values)

@@ -1,7 +1,7 @@
 """`make run`: the whole system on one machine, with demo data.
 
-Migrates every database, starts the gateway, the three services, the certificate worker (and an
-embedded Redis unless REDIS_URL is set) under honcho, waits until every /healthz answers, loads the
+Migrates every database, starts the gateway, the three services, the certificate worker, the mail worker
+(and an embedded Redis unless REDIS_URL is set) under honcho, waits until every /healthz answers, loads the
 demo course and the demo staff accounts, and prints where to log in. Ctrl-C stops everything.
 
 Its settings come from eventops.config.Settings like every process's (the README's configuration table):
@@ -95,6 +95,8 @@ def plan(
             str(settings.ports[name]),
         ]
     commands["worker"] = [PYTHON, "-m", "services.certificates.worker"]
+    # Without SMTP_HOST it holds letters in the outbox, so the demo shows them; with one it sends them.
+    commands["mailer"] = [PYTHON, "-m", "services.registration.worker"]
 
     unknown = settings.skip_processes - commands.keys()
     if unknown:

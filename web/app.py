@@ -26,6 +26,7 @@ from web.views import (
     events,
     home,
     imports,
+    mail,
     participant_page,
     participants,
     personal,
@@ -94,8 +95,12 @@ def create_app(settings: Settings | None = None, service_urls: dict[str, str] | 
         certificates.bp,
         surveys.bp,
         survey_answers.bp,
+        mail.bp,
     ):
         app.register_blueprint(blueprint)
+    # A mail client's one-click unsubscribe (RFC 8058) posts without our CSRF token; the personal token
+    # in its address is what authorises it.
+    csrf.exempt(mail.unsubscribe)
     register_error_pages(app)
     app.context_processor(
         lambda: {"staff": g.get("staff"), "languages": i18n.LANGUAGES, "get_locale": get_locale}

@@ -200,3 +200,105 @@ class Participant(Base):
     def restore(self) -> None:
         if self.status is ParticipantStatus.cancelled:
             self.set_status(ParticipantStatus.registered)
+
+
+# --- mail to participants (see mail.py and tasks.py) ---------------------------------------------
+
+
+class MessageKind(str, enum.Enum):
+    #: the personal link, after a registration (and again when the same e-mail registers again)
+    confirmation = "confirmation"
+    certificate_ready = "certificate_ready"
+    survey_invitation = "survey_invitation"
+    survey_reminder = "survey_reminder"
+    #: written by an organiser to a group of participants: bulk, so opted-out participants do not get it
+    organiser = "organiser"
+
+
+#: kinds a participant may opt out of (with List-Unsubscribe); the others are transactional
+BULK_KINDS = frozenset({MessageKind.organiser})
+
+
+class MessageStatus(str, enum.Enum):
+    #: no SMTP server is configured: kept for organisers to read, sent once one is and they resend it
+    held = "held"
+    queued = "queued"
+    #: recorded before the SMTP transaction: a message found here by a later job was interrupted
+    sending = "sending"
+    sent = "sent"
+    #: the server refused it or the connection broke; `server_answer` says how; can be resent
+    failed = "failed"
+    #: the server refused the recipient (5xx at RCPT TO): the address does not take mail
+    bounced = "bounced"
+
+
+class MailCampaign(Base):
+    """A letter an organiser wrote to a group of an event's participants."""
+
+    __tablename__ = "mail_campaigns"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"), index=True)
+    subject: Mapped[str] = mapped_column(String(300))
+    #: plain text as the organiser wrote it; the HTML part is made from it, escaped
+    body: Mapped[str] = mapped_column(Text)
+    #: the filters that chose the recipients, in words, for the outbox page
+    audience: Mapped[str] = mapped_column(String(1000), default="")
+    #: the staff member who sent it, as the gateway names them
+    created_by: Mapped[str] = mapped_column(String(200), default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class MailMessage(Base):
+    """One letter to one participant, from the moment it is written until the server took it (or not)."""
+
+    __tablename__ = "mail_messages"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"))
+    participant_id: Mapped[int | None] = mapped_column(ForeignKey("participants.id", ondelete="SET NULL"))
+    campaign_id: Mapped[int | None] = mapped_column(
+        ForeignKey("mail_campaigns.id", ondelete="CASCADE"), index=True
+    )
+    kind: Mapped[MessageKind] = mapped_column(Enum(MessageKind, native_enum=False, length=32))
+    #: the Message-ID header, fixed when the letter is written: a resend carries the same one, so a
+    #: receiver that got an interrupted first attempt can tell the two are one letter
+    message_id: Mapped[str] = mapped_column(String(200), unique=True)
+    #: one letter of its kind per participant and subject matter (a survey's invitation), when set
+    dedupe_key: Mapped[str | None] = mapped_column(String(200), unique=True)
+    to_address: Mapped[str] = mapped_column(String(254))
+    to_name: Mapped[str] = mapped_column(String(300), default="")
+    subject: Mapped[str] = mapped_column(String(300))
+    text_body: Mapped[str] = mapped_column(Text)
+    html_body: Mapped[str] = mapped_column(Text)
+    #: the List-Unsubscribe address of a bulk letter; None for transactional ones
+    unsubscribe_url: Mapped[str | None] = mapped_column(String(500))
+    status: Mapped[MessageStatus] = mapped_column(
+        Enum(MessageStatus, native_enum=False, length=16), default=MessageStatus.queued
+    )
+    #: what the SMTP server (or the connection) said when it was not sent
+    server_answer: Mapped[str] = mapped_column(Text, default="")
+    #: SMTP transactions begun for it
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    #: when the last attempt began (status sending); an old one means the attempt died
+    sending_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    campaign: Mapped[MailCampaign | None] = relationship()
+
+    __table_args__ = (
+        Index("ix_mail_messages_event_status", "event_id", "status"),
+        Index("ix_mail_messages_participant", "participant_id"),
+    )
+
+
+class MailOptOut(Base):
+    """A participant who wants no more bulk letters (organisers' messages); transactional ones still go."""
+
+    __tablename__ = "mail_opt_outs"
+
+    participant_id: Mapped[int] = mapped_column(
+        ForeignKey("participants.id", ondelete="CASCADE"), primary_key=True
+    )
+    opted_out_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

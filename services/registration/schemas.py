@@ -625,3 +625,110 @@ class Reference(BaseModel):
     session_kinds: list[SessionKind]
     education_levels: list[EducationLevel]
     programme_kinds: list[ProgrammeKind]
+
+
+# --- mail to participants ----------------------------------------------------------------------------
+
+MessageStatusName = Literal["held", "queued", "sending", "sent", "failed", "bounced"]
+MessageKindName = Literal[
+    "confirmation", "certificate_ready", "survey_invitation", "survey_reminder", "organiser"
+]
+
+
+class MessageOut(BaseModel):
+    """A letter in the outbox, without its text (see MessageFull)."""
+
+    model_config = ConfigDict(from_attributes=True)
+    id: int
+    participant_id: int | None
+    campaign_id: int | None
+    kind: MessageKindName
+    to_address: str
+    to_name: str
+    subject: str
+    status: MessageStatusName
+    #: what the SMTP server said when it did not take the letter (or why it was not sent)
+    server_answer: str
+    attempts: int
+    created_at: UtcDateTime
+    sent_at: UtcDateTime | None = None
+
+
+class MessageFull(MessageOut):
+    message_id: str
+    text_body: str
+    html_body: str
+    unsubscribe_url: str | None = None
+
+
+class OutboxQuery(BaseModel):
+    status: MessageStatusName | None = None
+    limit: int = Field(100, ge=1, le=500)
+    offset: int = Field(0, ge=0, le=1_000_000)
+
+
+class Outbox(BaseModel):
+    items: list[MessageOut]
+    #: letters of the event in each status
+    counts: dict[str, int]
+    #: whether an SMTP server is configured; without one letters are held here
+    sending_enabled: bool
+
+
+class Queued(BaseModel):
+    """What a request put in the outbox."""
+
+    #: letters written (or queued again)
+    messages: int
+    #: participants left out: opted out of bulk mail, or already sent this letter
+    skipped: int = 0
+    campaign_id: int | None = None
+
+
+class CampaignIn(BaseModel):
+    """An organiser's letter to all participants of the event, or to those the filters choose."""
+
+    subject: trimmed(300, min_length=1)
+    body: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20_000)]
+    region_code: RegionCode = None
+    organisation: optional_trimmed(500) = None
+    status: ParticipantStatus | None = None
+    #: only these participants (e.g. those the certificates service says are checked in)
+    participant_ids: list[StrictInt] | None = Field(None, max_length=100_000)
+    #: leave these participants out (e.g. the checked-in ones, to write to those who did not come)
+    excluded_ids: list[StrictInt] = Field(default_factory=list, max_length=100_000)
+    #: the filters in words, as the outbox shows them
+    audience: optional_trimmed(1000) = None
+    #: who wrote it
+    created_by: optional_trimmed(200) = None
+
+
+class ResendIn(BaseModel):
+    #: these letters; none: every failed letter of the event
+    ids: list[StrictInt] | None = Field(None, max_length=100_000)
+
+
+class CertificateReady(BaseModel):
+    participant_id: StrictInt
+    number: trimmed(64, min_length=1)
+
+
+class CertificatesReadyIn(BaseModel):
+    certificates: list[CertificateReady] = Field(max_length=100_000)
+
+
+class SurveyMailIn(BaseModel):
+    """Invitations to a survey (or its reminder, to those who have not answered: the gateway knows who)."""
+
+    #: the survey's stable key in the feedback service (a letter per participant and key, at most)
+    survey_key: trimmed(100, min_length=1)
+    title: trimmed(300, min_length=1)
+    participant_ids: list[StrictInt] = Field(max_length=100_000)
+    reminder: bool = False
+    #: an anonymous survey: nobody knows who answered, so its reminder says "if you have not answered yet"
+    anonymous: bool = False
+
+
+class MailPreferences(BaseModel):
+    #: the participant asked for no organisers' messages (transactional letters still come)
+    opted_out: bool

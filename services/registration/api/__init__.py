@@ -3,7 +3,8 @@ how a domain refusal becomes a problem document in the caller's language.
 
 One module a part of the domain: events.py (events and their programme), participants.py (participants,
 search, lookup, public registration, personal pages), imports.py (spreadsheets), documents.py (export,
-badges), reference.py (regions and the other closed lists a form offers).
+badges), reference.py (regions and the other closed lists a form offers), mail.py (the outbox, letters
+to participants, bulk-mail opt-out).
 """
 
 from __future__ import annotations
@@ -18,9 +19,9 @@ from services.registration.errors import Refusal
 spec = make_spec("EventOps registration")
 
 # The blueprints validate with `spec`, so they are imported once it exists.
-from services.registration.api import documents, events, imports, participants, reference  # noqa: E402
+from services.registration.api import documents, events, imports, mail, participants, reference  # noqa: E402
 
-blueprints = [events.bp, participants.bp, imports.bp, documents.bp, reference.bp]
+blueprints = [events.bp, participants.bp, imports.bp, documents.bp, reference.bp, mail.bp]
 
 
 def problem_for(refusal: Refusal) -> Problem:

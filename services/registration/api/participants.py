@@ -9,9 +9,11 @@ from spectree import Response
 
 from eventops import db
 from eventops.problems import not_found
-from services.registration import events, participants, schemas, search
+from services.registration import events, mail, participants, schemas, search
 from services.registration.api import spec
 from services.registration.api.events import event_out
+from services.registration.api.mail import queue_for_sending, settings
+from services.registration.participants import DuplicateEmail
 
 bp = Blueprint("registration_participants", __name__, url_prefix="/api/v1")
 
@@ -143,7 +145,20 @@ def read_by_token(token: str):
     resp=Response(HTTP_201=schemas.ParticipantPrivateOut, HTTP_403=None, HTTP_404=None, HTTP_409=None),
 )
 def register(event_id: int, json: schemas.RegistrationIn):
-    """The public registration form, relayed by the gateway; the answer carries the personal token."""
+    """The public registration form, relayed by the gateway; the answer carries the personal token.
+
+    The personal link goes out by e-mail; an e-mail the event already has gets the same letter again
+    (and the 409), so the person who registered twice has their link and the form can answer the same.
+    """
     session = db.session()
     event = events.get_event(session, event_id)
-    return private_out(participants.register(session, event, json)), 201
+    try:
+        participant = participants.register(session, event, json)
+    except DuplicateEmail:
+        session.rollback()
+        known = mail.participant_by_email(session, event.id, json.email)
+        if known is not None:
+            queue_for_sending(mail.confirm_registration(session, settings(), event, known))
+        raise
+    queue_for_sending(mail.confirm_registration(session, settings(), event, participant))
+    return private_out(participant), 201
