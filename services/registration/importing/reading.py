@@ -358,12 +358,13 @@ def _bomb() -> ImportProblem:
 class _SheetExtent:
     """The farthest row and column holding a value, from a part's XML as it streams past.
 
-    Empty formatted cells (<c r="J1048576" s="1"/>) are skipped, as calamine skips them. A cell with
+    Empty formatted cells (<c r="J1048576" s="1"/>, or <c ...></c> as openpyxl writes them) are skipped, as
+    calamine skips them. A cell with
     content but without a plain reference (r="B7") is refused: calamine would place it by counting, and
     Excel, LibreOffice and every common writer always give the reference.
     """
 
-    _CELL = re.compile(rb"<(?:\w+:)?c(?=[\s/>])([^>]*)>")
+    _CELL = re.compile(rb"<(?:\w+:)?c(?=[\s/>])([^>]*)>(</(?:\w+:)?c>)?")
     _REF = re.compile(rb"\br\s*=\s*[\"']([^\"']*)[\"']")
     _PLAIN_REF = re.compile(rb"([A-Z]{1,3})([0-9]{1,7})")
     #: text carried to the next chunk: what follows the last complete tag, so that no tag is cut in two
@@ -383,8 +384,8 @@ class _SheetExtent:
         if not self.formulas and self._FORMULA.search(text):
             self.formulas = True
         max_row, widest = self.max_row, self._widest
-        for attributes in self._CELL.findall(text):
-            if attributes.endswith(b"/"):
+        for attributes, closed_at_once in self._CELL.findall(text):
+            if attributes.endswith(b"/") or closed_at_once:
                 continue
             ref = self._REF.search(attributes)
             plain = self._PLAIN_REF.fullmatch(ref.group(1)) if ref else None
