@@ -202,7 +202,9 @@ def test_a_refusing_or_hanging_up_server_leaves_letters_failed_and_resendable(
 ):
     event_id = api.event()
     people = [
-        api.participant(event_id, surname=f"Тестов{i}", first_name="Иван", email=f"p{i}@x.example.ru")
+        api.participant(
+            event_id, surname=f"Тестов{'абвгд'[i]}", first_name="Иван", email=f"p{i}@x.example.ru"
+        )
         for i in range(3)
     ]
     smtp.inbox.mode = mode
