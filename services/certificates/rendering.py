@@ -218,6 +218,9 @@ class CertificateRenderer:
         with pikepdf.open(io.BytesIO(layer)) as personal:
             if len(personal.pages) != len(items):
                 raise RuntimeError(f"{len(items)} documents produced {len(personal.pages)} personal pages")
+            # WeasyPrint gives all pages one resource dictionary; qpdf gives each page its own, holding only
+            # what it draws. Copying a page then takes its own QR code, not the whole batch's.
+            personal.remove_unreferenced_resources()
             underlays = _FormXObjects()
             for item, form, page in zip(items, forms, personal.pages, strict=True):
                 yield item.certificate_id, _compose(page, underlays.of(form), item.snapshot)
@@ -333,8 +336,8 @@ def _compose(personal_page: pikepdf.Page, form: pikepdf.Object, snapshot: dict) 
     out = pikepdf.new()
     out.pages.append(personal_page)
     page = out.pages[0]
-    # The batch's pages share one resource dictionary; each person's file keeps only what their page draws,
-    # so nobody's PDF carries another holder's QR code (nor, hidden, their verification link).
+    # Each person's file keeps only what their page draws (pruned for the batch above; again here, cheaply,
+    # because nobody's PDF may carry another holder's QR code, nor, hidden, their verification link).
     page.remove_unreferenced_resources()
     page.add_underlay(out.copy_foreign(form))
     kind = snapshot.get("kind") or "certificate"
