@@ -264,7 +264,10 @@ def seed(system: System, rng: random.Random) -> tuple[int, dict, list[dict]]:
             "POST",
             f"/events/{event_id}/participants",
             json={
-                "surname": f"Телефонова{n}",
+                # letters, not digits: registration refuses digits in a name
+                "surname": "Телефонова"
+                + "абвгдежзиклмнопрстуфхцчшэюя"[n // 27]
+                + "абвгдежзиклмнопрстуфхцчшэюя"[n % 27],
                 "first_name": "Анна",
                 "email": f"phone{n}@bench.example.ru",
                 "region_code": "23",
