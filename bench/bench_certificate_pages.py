@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import os
 import random
-import re
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
@@ -24,7 +23,7 @@ from pathlib import Path
 
 import requests
 
-from bench.bench_checkin import System, percentile
+from bench.bench_checkin import CSRF_META, System, percentile
 
 PARTICIPANTS = int(os.environ.get("BENCH_ELIGIBILITY_PARTICIPANTS", 1000))
 SAMPLES = int(os.environ.get("BENCH_ELIGIBILITY_SAMPLES", 60))
@@ -38,7 +37,6 @@ SLOTS = (
     ("15:30", "17:00", 2),
     ("17:10", "18:40", 2),
 )
-CSRF_META = re.compile(r'<meta name="csrf-token" content="([^"]+)"')
 SURNAMES = [
     "Иванов",
     "Смирнов",

@@ -334,12 +334,10 @@ class _FormXObjects:
 def _compose(personal_page: pikepdf.Page, form: pikepdf.Object, snapshot: dict) -> bytes:
     """One person's PDF: their personal page over the form, with their own title, author and language."""
     out = pikepdf.new()
+    # The page holds only what it draws (iter_render pruned the batch), so copying it brings this holder's
+    # QR code alone: nobody's PDF carries another's, nor, hidden, their verification link.
     out.pages.append(personal_page)
-    page = out.pages[0]
-    # Each person's file keeps only what their page draws (pruned for the batch above; again here, cheaply,
-    # because nobody's PDF may carry another holder's QR code, nor, hidden, their verification link).
-    page.remove_unreferenced_resources()
-    page.add_underlay(out.copy_foreign(form))
+    out.pages[0].add_underlay(out.copy_foreign(form))
     kind = snapshot.get("kind") or "certificate"
     title = f"{TITLES.get(kind, TITLES['certificate'])} {snapshot.get('number', '')}".strip()
     info = {

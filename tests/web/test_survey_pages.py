@@ -13,6 +13,7 @@ import requests
 from openpyxl import load_workbook
 
 from tests.conftest import auth_headers
+from tests.feedback.support import EVERY_KIND
 from tests.web.support import as_role, csrf_token, logged_in_session, open_page
 
 EVENT = {
@@ -96,31 +97,6 @@ def text_of(html: str) -> str:
     """The page's text without tags, styles and charts' own captions, spaces joined, as a person reads it."""
     html = re.sub(r"<(style|svg)\b.*?</\1>", " ", html, flags=re.S)
     return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html)).replace("\xa0", " ")
-
-
-EVERY_KIND = [
-    {"kind": "section", "text": "О курсе"},
-    {"kind": "rating", "text": "Насколько полезен был курс?", "required": True},
-    {
-        "kind": "single",
-        "text": "Впервые ли вы на таком курсе?",
-        "options": [{"label": "Да"}, {"label": "Нет"}],
-        "allow_other": True,
-    },
-    {
-        "kind": "multiple",
-        "text": "С какими трудностями вы сталкиваетесь?",
-        "allow_other": True,
-        "options": [
-            {"label": "Недостаток времени"},
-            {"label": "Отсутствие мотивации"},
-            {"label": "Недостаток компетенций"},
-        ],
-    },
-    {"kind": "nps", "text": "Порекомендуете ли вы курс коллегам?"},
-    {"kind": "short_text", "text": "Ваша должность"},
-    {"kind": "long_text", "text": "Что улучшить?"},
-]
 
 
 # --- the builder -----------------------------------------------------------------------------------
