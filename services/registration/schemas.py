@@ -406,6 +406,21 @@ class ParticipantRoster(BaseModel):
     total: int
 
 
+#: one participant in a check-in tablet's index: id, name, folded search text, badge code, token hash
+#: (hex), status, gender, organisation · region (services.registration.checkin_index.FIELDS)
+CheckinIndexItem = tuple[int, str, str, str, str, ParticipantStatus, Gender | None, str]
+
+
+class CheckinIndex(BaseModel):
+    """What a check-in tablet keeps to go on offline: no e-mail, phone or token (see checkin_index)."""
+
+    #: changes whenever a participant of the event does; also the answer's ETag
+    version: str
+    #: the names of the values of each item, in order
+    fields: list[str]
+    items: list[CheckinIndexItem]
+
+
 class FrdoEntry(RosterEntry):
     """A roster entry with what the federal register ФИС ФРДО asks of a document's holder."""
 

@@ -3,13 +3,13 @@ the public registration form; the personal page a participant's token opens."""
 
 from __future__ import annotations
 
-from flask import Blueprint
+from flask import Blueprint, request
 from flask_babel import gettext as _
 from spectree import Response
 
 from eventops import db
 from eventops.problems import not_found
-from services.registration import events, mail, participants, schemas, search
+from services.registration import checkin_index, events, mail, participants, schemas, search
 from services.registration.api import spec
 from services.registration.api.events import event_out
 from services.registration.api.mail import queue_for_sending, settings
@@ -40,6 +40,25 @@ def read_roster(event_id: int):
     items = participants.roster(session, event_id)
     # One validation of the whole list: a thousand per-item calls cost more than the query.
     return schemas.ParticipantRoster.model_validate({"items": items, "total": len(items)})
+
+
+@bp.get("/events/<int:event_id>/participants/checkin-index")
+@spec.validate(resp=Response(HTTP_200=schemas.CheckinIndex, HTTP_304=None, HTTP_404=None))
+def read_checkin_index(event_id: int):
+    """The compact list a check-in tablet keeps for offline search and scans; 304 when the tablet's
+    copy (If-None-Match: the version it has) is still current."""
+    session = db.session()
+    events.get_event(session, event_id)
+    version = checkin_index.version(session, event_id)
+    etag = f'"{version}"'
+    if request.if_none_match.contains_weak(version):  # weak too: a proxy that compresses weakens it
+        return "", 304, {"ETag": etag}
+    items = checkin_index.items(session, event_id)
+    # model_construct: ten thousand rows the query has just typed are not validated again one by one
+    index = schemas.CheckinIndex.model_construct(
+        version=version, fields=list(checkin_index.FIELDS), items=items
+    )
+    return index, 200, {"ETag": etag}
 
 
 @bp.get("/events/<int:event_id>/participants/frdo")
