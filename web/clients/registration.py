@@ -146,6 +146,13 @@ def lookup(event_id: int, code: str) -> Participant:
     return _api().get(f"/api/v1/events/{event_id}/participants/lookup", code=code)
 
 
+def checkin_index(event_id: int, etag: str | None = None) -> requests.Response:
+    """The compact participant list a check-in tablet keeps (JSON bytes and its ETag), or a 304 when
+    `etag` (the version the tablet has) is still current."""
+    headers = {"If-None-Match": etag} if etag else {}
+    return _api().request("GET", f"/api/v1/events/{event_id}/participants/checkin-index", headers=headers)
+
+
 def register(event_id: int, data: dict) -> Participant:
     """The public registration form; the answer carries the participant's personal token."""
     return _api().post(f"/api/v1/events/{event_id}/registrations", json=data)

@@ -3,19 +3,37 @@
 Every check-in goes through `scan`: the gateway finds the participant in registration (by the badge code,
 the personal link's token, or the id of a tapped row) and asks certificates to record the scan with the
 tablet's nonce, so a resend after a dropped connection never makes a second check-in.
+
+The screen works offline too (checkin.js): it keeps the event's participant index (`index`, compressed,
+with an ETag), a fresh CSRF token when the one on the page no longer passes (`token`), and a service worker
+(`service_worker`) that keeps the screen's page and static files for a reload without a network.
 """
 
 from __future__ import annotations
 
+import gzip
 import re
 import secrets
+import threading
 import uuid
+from collections import OrderedDict
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, abort, current_app, g, make_response, render_template, request
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    g,
+    jsonify,
+    make_response,
+    render_template,
+    request,
+    send_from_directory,
+)
 from flask_babel import format_datetime, format_time
 from flask_babel import gettext as _
+from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup
 from sqlalchemy import select
 
@@ -41,6 +59,10 @@ LOG_LIMIT = 20
 REFRESH_EVENT = "checkin-recorded"
 #: an id: ten digits at most (the services' ids are 32-bit), so no number of a thousand digits is parsed
 _ID = re.compile(r"\s*-?\d{1,10}\s*")
+#: compressed indexes kept by (event, version): dozens of tablets ask for the same one at opening time
+_INDEX_KEPT = 8
+_compressed_indexes: OrderedDict[tuple[int, str], bytes] = OrderedDict()
+_compressed_lock = threading.Lock()
 
 
 # --- choosing the event, the day, and the door or the session ----------------------------------
@@ -94,6 +116,65 @@ def search(event_id: int):
         day=request.args.get("day", ""),
         session_id=request.args.get("session_id", ""),
     )
+
+
+@bp.get("/events/<int:event_id>/checkin/index.json")
+@checkin_staff
+def index(event_id: int):
+    """The event's participant index for offline search and scans; 304 while the tablet's copy is current.
+
+    Compressed here: nothing in front of a laptop's gateway compresses, and ten thousand names are
+    a few megabytes of JSON but a few hundred kilobytes gzipped."""
+    answer = registration.checkin_index(event_id, request.headers.get("If-None-Match"))
+    etag = answer.headers.get("ETag", "")
+    if answer.status_code == 304:
+        response = make_response("", 304)
+    else:
+        response = make_response(answer.content, 200)
+        response.mimetype = "application/json"
+        if "gzip" in request.accept_encodings:
+            response.set_data(_compressed(event_id, etag, answer.content))
+            response.headers["Content-Encoding"] = "gzip"
+    response.headers["ETag"] = etag
+    response.headers["Vary"] = "Accept-Encoding"
+    # Kept by the screen (IndexedDB), never by a shared cache: it names people.
+    response.headers["Cache-Control"] = "private, no-cache"
+    return response
+
+
+def _compressed(event_id: int, etag: str, content: bytes) -> bytes:
+    key = (event_id, etag)
+    with _compressed_lock:
+        if key in _compressed_indexes:
+            _compressed_indexes.move_to_end(key)
+            return _compressed_indexes[key]
+    packed = gzip.compress(content, compresslevel=6, mtime=0)
+    with _compressed_lock:
+        _compressed_indexes[key] = packed
+        while len(_compressed_indexes) > _INDEX_KEPT:
+            _compressed_indexes.popitem(last=False)
+    return packed
+
+
+@bp.get("/events/<int:event_id>/checkin/token")
+@checkin_staff
+def token(event_id: int):
+    """A CSRF token for a screen whose page has been open longer than its token holds (or was reloaded
+    offline from the service worker's copy): checkin.js asks for it and sends what it keeps again."""
+    response = jsonify({"csrf_token": generate_csrf()})
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.get("/checkin/sw.js")
+@checkin_staff
+def service_worker():
+    """The check-in screen's service worker; registered per event, scoped to that event's screen. Only
+    staff load it: it is of no use to anyone else (and a browser fetches it with the session cookie)."""
+    response = send_from_directory(current_app.static_folder, "js/checkin-sw.js", max_age=0)
+    response.headers["Service-Worker-Allowed"] = "/events/"
+    response.headers["Cache-Control"] = "no-cache"
+    return response
 
 
 @bp.post("/events/<int:event_id>/checkin/scan")
@@ -321,6 +402,8 @@ def _record_banner(event_id: int, record: dict, status: int, gender: str | None 
         status,
     )
     response.headers["X-Checkin-Outcome"] = outcome
+    if record.get("participant_id") is not None:  # the tablet notes who is in, for offline answers
+        response.headers["X-Checkin-Participant"] = str(record["participant_id"])
     response.headers["HX-Trigger"] = REFRESH_EVENT
     return response
 
