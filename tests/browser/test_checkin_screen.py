@@ -172,6 +172,7 @@ def test_only_an_unreachable_service_is_resent_and_a_refused_scan_is_listed_as_d
     page.route("**/checkin/scan", lambda route: route.fulfill(status=503, body="down"))
     scanner_types(page, course.people["elkin"]["code"])
     expect(page.locator("#pending")).to_have_text("Ожидают отправки: 1")
+    expect(page.locator("#banner [data-outcome]")).to_have_attribute("data-outcome", "unavailable")
     # Then a resend is refused for good (422: a crafted code, a service failing on it): dropped, and listed,
     # since no banner said so when it happened.
     banner = '<div class="banner" data-outcome="error"><strong>Код повреждён или подделан</strong></div>'

@@ -23,6 +23,31 @@ self.addEventListener("fetch", (event) => {
   }
 });
 
+// The page that registered this worker loaded before the worker existed, so it was not kept on the way:
+// the screen sends its own address and its files, and they are fetched and kept now.
+self.addEventListener("message", (event) => {
+  if (!event.data || !Array.isArray(event.data.keep)) return;
+  event.waitUntil(keep(event.data.keep).then((kept) => event.source && event.source.postMessage({ kept })));
+});
+
+async function keep(urls) {
+  const cache = await caches.open(CACHE);
+  let kept = 0;
+  for (const address of urls) {
+    const url = new URL(address, self.location.origin);
+    if (url.origin !== self.location.origin) continue;
+    const screen = SCREEN.test(url.pathname) && !url.searchParams.has("q");
+    if (!screen && !url.pathname.startsWith("/static/")) continue;
+    try {
+      const response = await fetch(url, { credentials: "same-origin" });
+      if (screen ? !isPage(response) : !response.ok) continue;
+      await cache.put(screen ? screenKey(url) : url.pathname + url.search, response);
+      kept += 1;
+    } catch (error) { /* offline already: kept at the next visit */ }
+  }
+  return kept;
+}
+
 // One copy per place (event, day, session): the page's other parameters do not change the shell.
 function screenKey(url) {
   const day = url.searchParams.get("day") || "";

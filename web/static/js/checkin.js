@@ -605,6 +605,11 @@
   document.getElementById("camera-close").addEventListener("click", closeCamera);
 
   // --- the participant list, the service worker, resending -----------------------------------------
+  function pageFiles() {
+    const files = [...document.querySelectorAll("script[src], link[rel=stylesheet], link[rel=icon]")]
+      .map((element) => element.src || element.href);
+    return [...files, root.dataset.qrLibrary];
+  }
   async function refreshIndex() {
     if (!kept) { setOnline(true); return; } // no list to ask for: let the queue find out
     const result = await kept.refresh();
@@ -619,7 +624,16 @@
   // Offline, a small question every few seconds tells when the server is back (a 304 of the list).
   setInterval(() => { if (!online) refreshIndex(); }, RETRY_MS);
   if ("serviceWorker" in navigator && root.dataset.serviceWorker) {
+    navigator.serviceWorker.addEventListener("message", (event) => {
+      if (event.data && event.data.kept) root.dataset.offlineReady = "1"; // a reload offline will open
+    });
     navigator.serviceWorker.register(root.dataset.serviceWorker, { scope: root.dataset.serviceWorkerScope })
+      .then((registration) => {
+        const worker = registration.active || registration.waiting || registration.installing;
+        const ask = (active) => active.postMessage({ keep: [location.href, ...pageFiles()] });
+        if (worker && worker.state === "activated") ask(worker);
+        else if (worker) worker.addEventListener("statechange", () => { if (worker.state === "activated") ask(worker); });
+      })
       .catch(() => { /* no reload offline on this browser; everything else still works */ });
   }
   window.addEventListener("online", () => refreshIndex());
