@@ -37,7 +37,8 @@ QUEUED = int(os.environ.get("BENCH_VENUE_QUEUED", 500))
 INDEX_LOADS = 5
 SEARCHES = 40
 
-# Per keystroke: the moment the key's letter is about to enter the field, then the moment the result list has been laid out after it.
+# Per keystroke: the moment its letter is about to enter the field, then the moment the result list
+# has been laid out after it.
 KEYSTROKE_CLOCK = """
 (() => {
   window.__samples = [];
@@ -98,9 +99,7 @@ def checked_in_count(database_url: str, event_id: int, day: str) -> int:
     engine = create_engine(database_url)
     with engine.connect() as connection:
         count = connection.execute(
-            text(
-                "SELECT count(*) FROM checkins WHERE event_id = :e AND day = :d AND outcome = 'checked_in'"
-            ),
+            text("SELECT count(*) FROM checkins WHERE event_id = :e AND day = :d AND outcome = 'checked_in'"),
             {"e": event_id, "d": day},
         ).scalar()
     engine.dispose()
@@ -157,14 +156,22 @@ def run() -> list[dict]:
             browser.set_offline(False)
             page.wait_for_selector("#pending", state="hidden", timeout=600_000)
             drain_s = time.perf_counter() - started
-            replayed = page.evaluate("JSON.parse(localStorage.getItem('eventops-checkin-queue-replayed')).length")
+            replayed = page.evaluate(
+                "JSON.parse(localStorage.getItem('eventops-checkin-queue-replayed')).length"
+            )
             chromium.close()
         duplicates = duplicates_in_database(system.database_url, event_id)
         recorded = checked_in_count(system.database_url, event_id, DAYS[0])
 
     machine = {"load_average": [round(x, 2) for x in os.getloadavg()], "cpus": os.cpu_count()}
     return [
-        {"bench": "venue.index_kb", "value": round(packed / 1024, 1), "unit": "KiB", "raw_kb": round(raw / 1024, 1), **context},
+        {
+            "bench": "venue.index_kb",
+            "value": round(packed / 1024, 1),
+            "unit": "KiB",
+            "raw_kb": round(raw / 1024, 1),
+            **context,
+        },
         {
             "bench": "venue.index_load_ms",
             "value": round(statistics.median(one["ms"] for one in loads), 1),

@@ -211,7 +211,9 @@ def test_on_a_plain_http_address_the_camera_button_asks_for_https(browser, live_
         expect(page.locator("#checkin-q")).to_be_focused()
         assert page.evaluate("window.isSecureContext") is False
         page.locator("#camera-button").tap()
-        expect(page.locator('#banner [data-outcome="camera"]')).to_contain_text("только на защищённой (HTTPS)")
+        expect(page.locator('#banner [data-outcome="camera"]')).to_contain_text(
+            "только на защищённой (HTTPS)"
+        )
     finally:
         venue.close()
 

@@ -38,7 +38,7 @@ def index(api, event_id, etag=None):
 
 
 def test_the_index_holds_what_the_screen_shows_and_no_contact_data(course):
-    api, event_id, fyodorova, cancelled = course
+    api, event_id, fyodorova, _ = course
     answer = index(api, event_id)
     assert answer.status_code == 200
     body = answer.json
@@ -50,7 +50,8 @@ def test_the_index_holds_what_the_screen_shows_and_no_contact_data(course):
     assert anna == {
         "id": fyodorova["id"],
         "name": "Фёдорова Анна Сергеевна",
-        "search": " " + fold_for_search(
+        "search": " "
+        + fold_for_search(
             f"Фёдорова Анна Сергеевна МФЦ «Мои документы» Ростовская область {fyodorova['code']}"
         ),
         "code": fyodorova["code"],

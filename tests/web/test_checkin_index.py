@@ -16,7 +16,9 @@ from tests.conftest import auth_headers
 from tests.web.support import Tablet, as_role, make_course
 
 
-def test_the_index_is_compressed_and_answers_304_until_someone_changes(live_system, staff_factory, db_backend):
+def test_the_index_is_compressed_and_answers_304_until_someone_changes(
+    live_system, staff_factory, db_backend
+):
     course = make_course(live_system)
     tablet = Tablet(live_system.web_url, *staff_factory("checkin"), course)
     url = f"{live_system.web_url}/events/{course.id}/checkin/index.json"
@@ -45,7 +47,9 @@ def test_the_index_is_compressed_and_answers_304_until_someone_changes(live_syst
 
 def test_the_index_is_for_check_in_staff_only(live_system, staff_factory):
     course = make_course(live_system)
-    anonymous = requests.get(f"{live_system.web_url}/events/{course.id}/checkin/index.json", allow_redirects=False)
+    anonymous = requests.get(
+        f"{live_system.web_url}/events/{course.id}/checkin/index.json", allow_redirects=False
+    )
     assert anonymous.status_code == 302 and "/login" in anonymous.headers["Location"]
 
 
@@ -85,7 +89,12 @@ def test_a_tablet_opened_at_eight_still_posts_at_six_in_the_evening(gateway, mon
             session.permanent = True
     answer = browser.post(
         "/events/1/checkin/scan",
-        json={"code": "K7M2QX", "day": "2026-10-07", "nonce": "n-1", "scanned_at": "2026-10-07T18:00:00+03:00"},
+        json={
+            "code": "K7M2QX",
+            "day": "2026-10-07",
+            "nonce": "n-1",
+            "scanned_at": "2026-10-07T18:00:00+03:00",
+        },
         headers={"X-CSRFToken": token, "HX-Request": "true"},
     )
     if posts:  # past the session and CSRF checks: the services are away in this test, so 503
