@@ -248,7 +248,8 @@ def logout():
         db.session().commit()
     session.clear()
     flash(_("You have logged out."))
-    return redirect(url_for("auth.login"), 303)
+    # left=1: the login page removes what the check-in screen kept on this device for offline work (app.js)
+    return redirect(url_for("auth.login", left=1), 303)
 
 
 #: longer than any path of this site; a longer `next` is not worth returning to

@@ -127,6 +127,27 @@ def test_offline_the_screen_searches_answers_reloads_and_sends_everything_once(l
         assert record["scanned_at"] < record["received_at"]
 
 
+def test_logging_out_removes_the_participant_list_from_the_tablet(logged_in_page, live_system):
+    course = make_course(live_system)
+    page = open_screen(logged_in_page, course)
+    expect(page.locator("#checkin")).to_have_attribute("data-offline-ready", "1", timeout=15_000)
+    kept = "async () => [(await indexedDB.databases()).map((d) => d.name), await caches.keys()]"
+    databases, caches = page.evaluate(kept)
+    assert "eventops-checkin" in databases and caches  # what the screen keeps for offline work
+
+    page.locator("form[action$='/logout'] button").click()
+    expect(page.locator("h1")).to_have_text("Войти")
+    left = (
+        "async () => [(await indexedDB.databases()).some((d) => d.name === 'eventops-checkin'),"
+        " (await caches.keys()).length, (await navigator.serviceWorker.getRegistrations()).length]"
+    )
+    for _ in range(50):  # deleting is asynchronous: a few moments after the page has loaded
+        if page.evaluate(left) == [False, 0, 0]:
+            break
+        page.wait_for_timeout(100)
+    assert page.evaluate(left) == [False, 0, 0]
+
+
 def test_a_second_tab_on_the_same_tablet_does_not_send_the_queue_twice(logged_in_page, live_system):
     course = make_course(live_system)
     first = open_screen(logged_in_page, course)

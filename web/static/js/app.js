@@ -22,3 +22,16 @@ document.addEventListener("htmx:responseError", (event) => {
     target.innerHTML = event.detail.xhr.responseText;
   }
 });
+
+// After a logout the check-in screen's offline copies leave this device: the participant index (IndexedDB),
+// the kept page (the service worker's cache) and the worker itself, so whoever picks up the tablet next finds
+// no list of participants. The queue of scans not yet sent stays: it goes out when staff log in again.
+if (document.querySelector("[data-forget-offline]")) {
+  if (window.indexedDB) indexedDB.deleteDatabase("eventops-checkin");
+  if (window.caches) {
+    caches.keys().then((keys) => keys.filter((key) => key.startsWith("eventops-checkin")).forEach((key) => caches.delete(key)));
+  }
+  if (navigator.serviceWorker) {
+    navigator.serviceWorker.getRegistrations().then((all) => all.forEach((registration) => registration.unregister()));
+  }
+}
