@@ -1,6 +1,7 @@
 # EventOps developer commands (Debian 12; scripts/setup.sh installs what is missing).
 #
-#   make run      start the whole system with demo data on http://127.0.0.1:8000 (Ctrl-C stops it)
+#   make run      start the whole system with demo data on http://127.0.0.1:8000 (Ctrl-C stops it);
+#                 VENUE=1: the gateway over HTTPS on this laptop's Wi-Fi address, for tablets (README)
 #   make test     lint, then every test, in parallel (PYTEST_WORKERS=4; 0 runs them in this process);
 #                 narrow the tests with PYTEST_ARGS, e.g. PYTEST_ARGS="-x -k regions"
 #   make lint     ruff (lint and format check) and the import contracts between web, services and eventops
@@ -26,13 +27,13 @@ export PYTHONPATH := $(CURDIR)$(if $(PYTHONPATH),:$(PYTHONPATH))
 .PHONY: help setup run test lint fmt bench migrate translations lock clean
 
 help:
-	@sed -n '3,13s/^# \{0,1\}//p' $(firstword $(MAKEFILE_LIST))
+	@sed -n '3,14s/^# \{0,1\}//p' $(firstword $(MAKEFILE_LIST))
 
 setup:
 	@bash scripts/setup.sh
 
 run: setup
-	$(PYTHON) scripts/run_local.py
+	$(if $(VENUE),EVENTOPS_VENUE=1 )$(PYTHON) scripts/run_local.py
 
 # Lint and tests both run (a lint slip should not hide a failing test); either failing fails the target.
 test: setup
