@@ -292,8 +292,9 @@ def run_step(title: str, command: list[str], env: dict[str, str]) -> str | None:
 
 
 def banner(
-    headline: str, logins: list[tuple[str, str, str]], problems: list[str], venue: Venue | None = None
+    headline: str, logins: list[tuple[str, str, str]] | None, problems: list[str], venue: Venue | None = None
 ) -> str:
+    """The box printed once everything is up; `logins` None: no demo logins to speak of."""
     lines = [headline, ""]
     if venue:
         lines += [
@@ -308,10 +309,10 @@ def banner(
         lines += [
             f"  {login.ljust(width)}  password: {password}  ({role})" for login, password, role in logins
         ]
-    else:
+    elif logins is not None:
         lines.append("No demo logins (see the messages above).")
     if problems:
-        lines += ["", *problems]
+        lines += ["", *problems] if lines[-1] else problems
     lines += ["", "Ctrl-C stops everything."]
     width = max(len(line) for line in lines)
     rule = "+" + "-" * (width + 2) + "+"
