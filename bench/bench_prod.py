@@ -135,12 +135,35 @@ class ProdSystem(bench_certificates.System):
         session.headers["Authorization"] = f"Bearer {self.token}"
         return session
 
+    def cpu_seconds(self) -> float:
+        """CPU time of every process run-prod started (nginx, gunicorn masters and workers, the workers),
+        exited children included; PostgreSQL's backends and Redis are not its children and not counted."""
+        total = 0.0
+        for pid in descendants(self.launcher.pid):
+            with contextlib.suppress(OSError):  # exited meanwhile: its time is in its parent's count
+                total += bench_certificates.cpu_seconds(pid)
+        return total
+
     def certificate_worker_pids(self) -> list[int]:
         from rq import Worker
 
         from services.certificates.tasks import QUEUE_NAME
 
         return [w.pid for w in Worker.all(connection=self.redis) if QUEUE_NAME in w.queue_names()]
+
+
+def descendants(pid: int) -> list[int]:
+    """The process and everything below it (honcho starts each child in a session of its own, but it
+    remains their parent)."""
+    found, pending = [], [pid]
+    while pending:
+        current = pending.pop()
+        found.append(current)
+        # Each thread has its own list: honcho starts children from threads of its own.
+        for children in Path(f"/proc/{current}/task").glob("*/children"):
+            with contextlib.suppress(OSError):
+                pending += [int(child) for child in children.read_text().split()]
+    return found
 
 
 def issue(system: ProdSystem, count: int) -> tuple[float, float]:
@@ -179,9 +202,11 @@ def run() -> list[dict]:
         tablets = bench_checkin.open_tablets(system, event_id)
         web = system.urls["web"]
         load_before = os.getloadavg()[0]
+        cpu_before = system.cpu_seconds()
         paced = bench_checkin.drive(
             web, event_id, tablets, people, bench_checkin.DAYS[0], bench_checkin.PACE_SECONDS
         )
+        paced_cpu_s = system.cpu_seconds() - cpu_before
         saturated = bench_checkin.drive(web, event_id, tablets, people, bench_checkin.DAYS[1], 0)
         load_after = os.getloadavg()[0]
         stored_duplicates = bench_checkin.duplicates_in_database(system.database_url, event_id)
@@ -207,6 +232,20 @@ def run() -> list[dict]:
         }
         for figure, values in (("search", paced.search_ms), ("checkin", paced.checkin_ms))
     ]
+    paced_requests = len(paced.search_ms) + len(paced.checkin_ms)
+    results.append(
+        {
+            "bench": "prod.cpu_ms_per_request",
+            "value": round(paced_cpu_s * 1000 / max(1, paced_requests), 1),
+            "unit": "ms",
+            "what": "CPU of nginx, every gunicorn and worker run-prod started, per search or check-in "
+            "(PostgreSQL not counted): steadier than the wall time on a loaded machine",
+            "requests": paced_requests,
+            "phase": "paced",
+            **load,
+            **context,
+        }
+    )
     results.append(
         {
             "bench": "prod.errors",

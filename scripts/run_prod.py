@@ -70,7 +70,7 @@ def postgres_answers(admin_url: str) -> bool:
         engine.dispose()
 
 
-def start_postgres(admin_url: str) -> str | None:
+def start_postgres(admin_url: str) -> str:
     """Starts the newest local cluster (Debian's pg_ctlcluster), as .ci/run does; returns its version."""
     if make_url(admin_url).host not in LOCAL_HOSTS:
         raise SystemExit(f"run-prod: PostgreSQL at {make_url(admin_url).host} does not answer")
