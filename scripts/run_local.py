@@ -31,8 +31,8 @@ import subprocess
 import sys
 import threading
 import time
-from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 import requests
 import segno
@@ -61,8 +61,7 @@ def say(message: str) -> None:
     sys.stdout.flush()
 
 
-@dataclass(frozen=True)
-class Venue:
+class Venue(NamedTuple):
     """Where the gateway faces the venue's Wi-Fi, and the TLS files it does it with."""
 
     host: str
