@@ -135,14 +135,16 @@ class ProdSystem(bench_certificates.System):
         session.headers["Authorization"] = f"Bearer {self.token}"
         return session
 
-    def cpu_seconds(self) -> float:
-        """CPU time of every process run-prod started (nginx, gunicorn masters and workers, the workers),
-        exited children included; PostgreSQL's backends and Redis are not its children and not counted."""
-        total = 0.0
+    def cpu_seconds(self) -> dict[str, float]:
+        """CPU time of the processes run-prod started, by part (nginx, web, each service, the workers), exited
+        children included; PostgreSQL's backends and Redis are not its children and not counted."""
+        parts: dict[str, float] = {}
         for pid in descendants(self.launcher.pid):
             with contextlib.suppress(OSError):  # exited meanwhile: its time is in its parent's count
-                total += bench_certificates.cpu_seconds(pid)
-        return total
+                part = part_of(Path(f"/proc/{pid}/cmdline").read_bytes())
+                if part:  # a shell honcho started a process through counts in the process's part
+                    parts[part] = parts.get(part, 0.0) + bench_certificates.cpu_seconds(pid)
+        return parts
 
     def certificate_worker_pids(self) -> list[int]:
         from rq import Worker
@@ -164,6 +166,23 @@ def descendants(pid: int) -> list[int]:
             with contextlib.suppress(OSError):
                 pending += [int(child) for child in children.read_text().split()]
     return found
+
+
+PARTS = {
+    b"nginx": "nginx",
+    b"web.app": "web",
+    b"services.registration.app": "registration",
+    b"services.certificates.app": "certificates",
+    b"services.feedback.app": "feedback",
+    b"services.certificates.worker": "certificate_workers",
+    b"services.registration.worker": "mail_worker",
+}
+
+
+def part_of(cmdline: bytes) -> str | None:
+    if cmdline.startswith((b"sh\0", b"/bin/sh\0")):
+        return None
+    return next((part for marker, part in PARTS.items() if marker in cmdline), None)
 
 
 def issue(system: ProdSystem, count: int) -> tuple[float, float]:
@@ -206,7 +225,9 @@ def run() -> list[dict]:
         paced = bench_checkin.drive(
             web, event_id, tablets, people, bench_checkin.DAYS[0], bench_checkin.PACE_SECONDS
         )
-        paced_cpu_s = system.cpu_seconds() - cpu_before
+        cpu_after = system.cpu_seconds()
+        paced_cpu = {part: cpu_after[part] - cpu_before.get(part, 0.0) for part in cpu_after}
+        paced_cpu_s = sum(paced_cpu.values())
         saturated = bench_checkin.drive(web, event_id, tablets, people, bench_checkin.DAYS[1], 0)
         load_after = os.getloadavg()[0]
         stored_duplicates = bench_checkin.duplicates_in_database(system.database_url, event_id)
@@ -241,6 +262,9 @@ def run() -> list[dict]:
             "what": "CPU of nginx, every gunicorn and worker run-prod started, per search or check-in "
             "(PostgreSQL not counted): steadier than the wall time on a loaded machine",
             "requests": paced_requests,
+            "by_part_ms": {
+                part: round(cpu * 1000 / max(1, paced_requests), 2) for part, cpu in paced_cpu.items()
+            },
             "phase": "paced",
             **load,
             **context,
