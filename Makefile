@@ -1,6 +1,9 @@
 # EventOps developer commands (Debian 12; scripts/setup.sh installs what is missing).
 #
-#   make run      start the whole system with demo data on http://127.0.0.1:8000 (Ctrl-C stops it)
+#   make run      start the whole system with demo data on http://127.0.0.1:8000 (Ctrl-C stops it);
+#                 VENUE=1: the gateway over HTTPS on this laptop's Wi-Fi address, for tablets (README)
+#   make run-prod the production topology on this machine: PostgreSQL, Redis, gunicorn, nginx with TLS on
+#                 https://127.0.0.1:8443 (README, "Running in production")
 #   make test     lint, then every test, in parallel (PYTEST_WORKERS=4; 0 runs them in this process);
 #                 narrow the tests with PYTEST_ARGS, e.g. PYTEST_ARGS="-x -k regions"
 #   make lint     ruff (lint and format check) and the import contracts between web, services and eventops
@@ -23,16 +26,19 @@ PYTEST_WORKERS ?= 4
 # (git worktrees sharing one venv): lint-imports and the tests must look at the code they are run in.
 export PYTHONPATH := $(CURDIR)$(if $(PYTHONPATH),:$(PYTHONPATH))
 
-.PHONY: help setup run test lint fmt bench migrate translations lock clean
+.PHONY: help setup run run-prod test lint fmt bench migrate translations lock clean
 
 help:
-	@sed -n '3,13s/^# \{0,1\}//p' $(firstword $(MAKEFILE_LIST))
+	@sed -n '3,16s/^# \{0,1\}//p' $(firstword $(MAKEFILE_LIST))
 
 setup:
 	@bash scripts/setup.sh
 
 run: setup
-	$(PYTHON) scripts/run_local.py
+	$(if $(VENUE),EVENTOPS_VENUE=1 )$(PYTHON) scripts/run_local.py
+
+run-prod: setup
+	$(PYTHON) scripts/run_prod.py
 
 # Lint and tests both run (a lint slip should not hide a failing test); either failing fails the target.
 test: setup

@@ -4,15 +4,15 @@ Run one process group per service, e.g.
     gunicorn -c deploy/gunicorn.conf.py --bind 127.0.0.1:5001 'services.registration.app:create_app()'
 """
 
-import multiprocessing
-import os
-
+from eventops.config import ServerSettings
 from eventops.files import PRIVATE_UMASK, restrict_umask
 
-workers = int(os.environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count() * 2 + 1))
+# WEB_CONCURRENCY, GUNICORN_THREADS, GUNICORN_TIMEOUT, FORWARDED_ALLOW_IPS (README's configuration table)
+_server = ServerSettings.from_env()
+workers = _server.workers
 # Threads let one worker wait on a slow service call while another request proceeds.
-threads = int(os.environ.get("GUNICORN_THREADS", 2))
-timeout = int(os.environ.get("GUNICORN_TIMEOUT", 30))
+threads = _server.threads
+timeout = _server.timeout
 graceful_timeout = 20
 keepalive = 5
 max_requests = 5000
@@ -21,7 +21,10 @@ max_requests_jitter = 500
 # each request itself, as JSON with the request id, tokens redacted (eventops.logs).
 accesslog = None
 errorlog = "-"
-forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
+forwarded_allow_ips = _server.forwarded_allow_ips
+# No runtime control socket: its default path (~/.gunicorn/gunicorn.ctl) is shared by every gunicorn of
+# a user, and the gateway and three services run side by side.
+control_socket_disable = True
 # gunicorn's own files (sockets, heartbeat files); the hook below covers what the application writes.
 umask = PRIVATE_UMASK
 

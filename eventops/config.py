@@ -23,6 +23,10 @@ SERVICES = ("registration", "certificates", "feedback")
 DEFAULT_PUBLIC_URL = f"http://127.0.0.1:{DEFAULT_PORTS['web']}"
 #: where `make run` starts its embedded Redis when REDIS_URL is not set
 DEFAULT_EMBEDDED_REDIS_PORT = 6390
+#: venue mode: the plain-HTTP port a tablet downloads the local CA certificate from
+DEFAULT_VENUE_CA_PORT = 8080
+#: `make run-prod`: where nginx listens (a port that needs no root)
+DEFAULT_NGINX_PORT = 8443
 
 _TRUE = ("1", "true", "yes", "on")
 
@@ -133,6 +137,33 @@ class SmtpSettings:
 
 
 @dataclass(frozen=True)
+class ServerSettings:
+    """gunicorn's settings (deploy/gunicorn.conf.py), the same for the gateway and every service."""
+
+    #: worker processes per gunicorn (gunicorn's own variable name)
+    workers: int = field(default_factory=lambda: (os.cpu_count() or 1) * 2 + 1)
+    #: threads per worker: one request waits on a slow service call while another proceeds
+    threads: int = 2
+    #: seconds a request may take before its worker is restarted
+    timeout: int = 30
+    #: the proxies whose X-Forwarded-* gunicorn believes (nginx on the same host by default)
+    forwarded_allow_ips: str = "127.0.0.1"
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> ServerSettings:
+        env = os.environ if env is None else env
+        values = {
+            "workers": env.get("WEB_CONCURRENCY"),
+            "threads": env.get("GUNICORN_THREADS"),
+            "timeout": env.get("GUNICORN_TIMEOUT"),
+        }
+        return cls(
+            **{name: int(value) for name, value in values.items() if value},
+            forwarded_allow_ips=env.get("FORWARDED_ALLOW_IPS") or cls.forwarded_allow_ips,
+        )
+
+
+@dataclass(frozen=True)
 class Settings:
     """What one process needs to know about its surroundings."""
 
@@ -168,6 +199,17 @@ class Settings:
     skip_processes: frozenset[str] = frozenset()
     #: `make run` only: load the demo course and the demo staff accounts
     load_demo: bool = True
+    #: `make run` only: venue mode, the gateway faces the venue's Wi-Fi over HTTPS (README, "Venue mode")
+    venue: bool = False
+    #: venue mode: the address to face; None means the laptop's Wi-Fi/LAN address, found at start
+    venue_host: str | None = None
+    #: venue mode: the plain-HTTP port that serves only the local CA certificate, for tablets to install
+    venue_ca_port: int = DEFAULT_VENUE_CA_PORT
+    #: `make run-prod` only: the address and port nginx listens on with TLS
+    nginx_host: str = "127.0.0.1"
+    nginx_port: int = DEFAULT_NGINX_PORT
+    #: gunicorn (`make run-prod`, venue mode's gateway, deploy/)
+    server: ServerSettings = field(default_factory=lambda: ServerSettings())
     #: outgoing mail (registration's mail worker); without a host, letters stay in the outbox unsent
     smtp: SmtpSettings = field(default_factory=lambda: SmtpSettings())
 
@@ -202,6 +244,12 @@ class Settings:
             embedded_redis_port=int(env.get("EMBEDDED_REDIS_PORT") or DEFAULT_EMBEDDED_REDIS_PORT),
             skip_processes=_names(env.get("EVENTOPS_SKIP")),
             load_demo=not _flag(env.get("EVENTOPS_NO_DEMO"), False),
+            venue=_flag(env.get("EVENTOPS_VENUE"), False) or bool(env.get("VENUE_HOST")),
+            venue_host=env.get("VENUE_HOST") or None,
+            venue_ca_port=int(env.get("VENUE_CA_PORT") or DEFAULT_VENUE_CA_PORT),
+            nginx_host=env.get("NGINX_HOST") or "127.0.0.1",
+            nginx_port=int(env.get("NGINX_PORT") or DEFAULT_NGINX_PORT),
+            server=ServerSettings.from_env(env),
             smtp=SmtpSettings.from_env(env),
         )
         values.update(overrides)

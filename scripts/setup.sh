@@ -16,9 +16,10 @@ warn() { printf 'setup: WARNING: %s\n' "$*"; }
 # --- System packages -------------------------------------------------------------------------------
 # chromium: browser tests; libharfbuzz-subset0: font subsetting (WeasyPrint is about 5x slower without it);
 # fonts-paratype, fonts-dejavu-core: Cyrillic fonts for the PDFs; pango: WeasyPrint's text layout;
-# poppler-utils: pdftoppm/pdftotext, handy for looking at generated PDFs.
+# poppler-utils: pdftoppm/pdftotext, handy for looking at generated PDFs; nginx: `make run-prod` and its test
+# (run as a child with a configuration under var/nginx/; the package's own service is not used).
 SYSTEM_PACKAGES=(chromium libharfbuzz-subset0 fonts-paratype fonts-dejavu-core
-                 libpango-1.0-0 libpangoft2-1.0-0 poppler-utils)
+                 libpango-1.0-0 libpangoft2-1.0-0 poppler-utils nginx)
 if ! command -v npm >/dev/null 2>&1; then
     SYSTEM_PACKAGES+=(nodejs npm)
 fi

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import ast
 import importlib.util
+import ipaddress
 import os
 import re
+import sys
 from pathlib import Path
 
 import pytest
@@ -144,6 +146,7 @@ def test_settings_come_from_the_environment_given(tmp_path):
 def load_run_local():
     spec = importlib.util.spec_from_file_location("run_local", REPO_ROOT / "scripts" / "run_local.py")
     module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # its dataclasses look their module up there
     spec.loader.exec_module(module)
     return module
 
@@ -154,7 +157,7 @@ def test_make_run_takes_its_addresses_from_the_settings(tmp_path):
         "web",
         {
             "EVENTOPS_VAR_DIR": str(tmp_path),
-            "BIND_HOST": "0.0.0.0",
+            "BIND_HOST": "127.0.0.3",
             "WEB_PORT": "8100",
             "REGISTRATION_PORT": "5101",
             "EMBEDDED_REDIS_PORT": "6391",
@@ -162,14 +165,46 @@ def test_make_run_takes_its_addresses_from_the_settings(tmp_path):
         },
     )
     env, commands, health = run_local.plan(settings, {"PATH": "/bin"})
-    assert commands["web"][-4:] == ["--host", "0.0.0.0", "--port", "8100"]
+    assert commands["web"][-4:] == ["--host", "127.0.0.3", "--port", "8100"]
     assert commands["registration"][-1] == "5101"
     assert "worker" not in commands
     assert "6391" in commands["redis"]
-    # Children reach a server bound to every address on loopback.
-    assert env["WEB_URL"] == "http://127.0.0.1:8100" and env["REGISTRATION_URL"] == "http://127.0.0.1:5101"
+    assert env["WEB_URL"] == "http://127.0.0.3:8100" and env["REGISTRATION_URL"] == "http://127.0.0.3:5101"
     assert env["REDIS_URL"] == "redis://127.0.0.1:6391/0" and env["PATH"] == "/bin"
-    assert health["registration"] == "http://127.0.0.1:5101/healthz"
+    assert health["registration"] == "http://127.0.0.3:5101/healthz"
+
+
+def test_make_run_keeps_the_development_servers_off_the_network(tmp_path):
+    run_local = load_run_local()
+    settings = Settings.from_env("web", {"EVENTOPS_VAR_DIR": str(tmp_path), "BIND_HOST": "0.0.0.0"})
+    with pytest.raises(SystemExit, match="venue mode"):
+        run_local.plan(settings, {})
+
+
+def test_venue_mode_puts_gunicorn_with_tls_on_the_venue_address_and_the_rest_on_loopback(tmp_path):
+    run_local = load_run_local()
+    settings = Settings.from_env(
+        "web", {"EVENTOPS_VAR_DIR": str(tmp_path), "VENUE_HOST": "192.168.7.20", "WEB_PORT": "8100"}
+    )
+    assert settings.venue and settings.venue_host == "192.168.7.20"
+    venue = run_local.prepare_venue(settings)
+    env, commands, health = run_local.plan(settings, {}, venue)
+    assert env["PUBLIC_URL"] == env["WEB_URL"] == "https://192.168.7.20:8100"
+    assert env["SESSION_COOKIE_SECURE"] == "true"
+    web = commands["web"]
+    assert web[0].endswith("gunicorn") and web[web.index("--bind") + 1] == "192.168.7.20:8100"
+    assert web[web.index("--certfile") + 1] == str(venue.tls.certificate)
+    assert commands["registration"][-4:-2] == ["--host", "127.0.0.1"]
+    assert env["REGISTRATION_URL"] == "http://127.0.0.1:5001"
+    assert health["web"] == "https://192.168.7.20:8100/healthz"
+
+
+def test_venue_mode_finds_an_address_that_is_not_loopback():
+    run_local = load_run_local()
+    address = run_local.venue_address() if run_local.interface_addresses() else None
+    if address is None:
+        pytest.skip("this machine has no network interface with an IPv4 address")
+    assert not ipaddress.ip_address(address).is_loopback
 
 
 def test_make_run_refuses_to_skip_a_process_it_does_not_know(tmp_path):
