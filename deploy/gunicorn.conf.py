@@ -30,3 +30,12 @@ def post_fork(server, worker):
     """Each worker writes databases, uploads and PDFs for its owner only (gunicorn's `umask` setting does
     not reach the application)."""
     restrict_umask()
+
+
+def child_exit(server, worker):
+    """prometheus-client's multiprocess mode: a finished worker's live gauges stop counting in /metrics
+    (its counters and histograms stay in the sums, as they should)."""
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(worker.pid)

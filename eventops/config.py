@@ -170,6 +170,10 @@ class Settings:
     load_demo: bool = True
     #: outgoing mail (registration's mail worker); without a host, letters stay in the outbox unsent
     smtp: SmtpSettings = field(default_factory=lambda: SmtpSettings())
+    #: a worker's Prometheus /metrics port (certificate and mail workers); None: not served
+    metrics_port: int | None = None
+    #: prometheus-client's multiprocess folder under gunicorn (the library reads the same variable itself)
+    metrics_multiproc_dir: Path | None = None
 
     def __post_init__(self) -> None:
         check_secret("SERVICE_TOKEN (the service token)", self.service_token)
@@ -203,6 +207,10 @@ class Settings:
             skip_processes=_names(env.get("EVENTOPS_SKIP")),
             load_demo=not _flag(env.get("EVENTOPS_NO_DEMO"), False),
             smtp=SmtpSettings.from_env(env),
+            metrics_port=int(env["METRICS_PORT"]) if env.get("METRICS_PORT") else None,
+            metrics_multiproc_dir=(
+                Path(env["PROMETHEUS_MULTIPROC_DIR"]) if env.get("PROMETHEUS_MULTIPROC_DIR") else None
+            ),
         )
         values.update(overrides)
         return cls(**values)

@@ -7,7 +7,7 @@ from flask_babel import format_date
 from flask_babel import gettext as _
 from spectree import Response
 
-from eventops import db
+from eventops import db, metrics
 from eventops.problems import Problem, invalid, not_found
 from services.certificates import attendance, policy, registration_client, schemas
 from services.certificates.api import spec
@@ -88,6 +88,8 @@ def create_checkin(event_id: int, json: schemas.CheckInIn):
         offline=json.offline,
     )
     record, replayed = attendance.record_scan(db.session(), scan, session_in_event=on_list)
+    if not replayed:
+        metrics.CHECKINS_RECORDED.labels(record.outcome.value).inc()
     return checkin_out(record, replayed), 200 if replayed else 201
 
 
