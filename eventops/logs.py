@@ -30,6 +30,8 @@ REQUEST_ID_HEADER = "X-Request-Id"
 SANE_REQUEST_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{7,127}")
 #: the request id (and the RQ job, in a worker) of what this thread is doing now, for every log line
 _context: contextvars.ContextVar[dict[str, str] | None] = contextvars.ContextVar("log_context", default=None)
+#: the same for every thread of the process: an RQ work horse does one job, in whatever threads it starts
+_process_context: dict[str, str] = {}
 
 #: a path segment that carries a personal token, and the token after it (up to the next separator)
 PERSONAL_TOKEN = re.compile(r"(/(?:p|s|by-token)/)[^/?#\s\"'<>]+")
@@ -53,6 +55,7 @@ class JsonFormatter(logging.Formatter):
             "service": self.service,
             "logger": record.name,
             "message": redact(record.getMessage()),
+            **_process_context,
             **(_context.get() or {}),
         }
         for key, value in getattr(record, "fields", {}).items():
@@ -82,7 +85,7 @@ def request_id_from(header: str | None) -> str:
 
 def current_request_id() -> str | None:
     """The id of the request (or job) this thread works for, if any."""
-    return (_context.get() or {}).get("request_id")
+    return (_context.get() or {}).get("request_id") or _process_context.get("request_id")
 
 
 @contextlib.contextmanager
@@ -93,6 +96,18 @@ def bound(**fields: str | None) -> Iterator[None]:
         yield
     finally:
         _context.reset(token)
+
+
+@contextlib.contextmanager
+def bound_for_process(**fields: str | None) -> Iterator[None]:
+    """`bound`, for every thread of the process (a work horse, and the threads its job starts)."""
+    kept = dict(_process_context)
+    _process_context.update({k: v for k, v in fields.items() if v})
+    try:
+        yield
+    finally:
+        _process_context.clear()
+        _process_context.update(kept)
 
 
 def log_requests(app: Flask) -> None:
