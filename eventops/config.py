@@ -148,6 +148,8 @@ class ServerSettings:
     timeout: int = 30
     #: the proxies whose X-Forwarded-* gunicorn believes (nginx on the same host by default)
     forwarded_allow_ips: str = "127.0.0.1"
+    #: prometheus-client's multiprocess folder (PROMETHEUS_MULTIPROC_DIR): each gunicorn takes a subfolder
+    metrics_dir: Path | None = None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> ServerSettings:
@@ -160,6 +162,7 @@ class ServerSettings:
         return cls(
             **{name: int(value) for name, value in values.items() if value},
             forwarded_allow_ips=env.get("FORWARDED_ALLOW_IPS") or cls.forwarded_allow_ips,
+            metrics_dir=Path(env["PROMETHEUS_MULTIPROC_DIR"]) if env.get("PROMETHEUS_MULTIPROC_DIR") else None,
         )
 
 
@@ -212,6 +215,10 @@ class Settings:
     server: ServerSettings = field(default_factory=lambda: ServerSettings())
     #: outgoing mail (registration's mail worker); without a host, letters stay in the outbox unsent
     smtp: SmtpSettings = field(default_factory=lambda: SmtpSettings())
+    #: a worker's Prometheus /metrics port (certificate and mail workers); None: not served
+    metrics_port: int | None = None
+    #: prometheus-client's multiprocess folder under gunicorn (the library reads the same variable itself)
+    metrics_multiproc_dir: Path | None = None
 
     def __post_init__(self) -> None:
         check_secret("SERVICE_TOKEN (the service token)", self.service_token)
@@ -251,6 +258,10 @@ class Settings:
             nginx_port=int(env.get("NGINX_PORT") or DEFAULT_NGINX_PORT),
             server=ServerSettings.from_env(env),
             smtp=SmtpSettings.from_env(env),
+            metrics_port=int(env["METRICS_PORT"]) if env.get("METRICS_PORT") else None,
+            metrics_multiproc_dir=(
+                Path(env["PROMETHEUS_MULTIPROC_DIR"]) if env.get("PROMETHEUS_MULTIPROC_DIR") else None
+            ),
         )
         values.update(overrides)
         return cls(**values)

@@ -1,4 +1,5 @@
-"""The Redis behind the RQ queue: REDIS_URL when set, else an embedded Redis under var/."""
+"""The Redis behind the RQ queue: REDIS_URL when set, else an embedded Redis under var/; and what every job
+carries from the request that queued it into the worker that runs it (the request id, for the logs)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,11 @@ from functools import cache
 
 import redis
 
+from eventops import logs, metrics
 from eventops.config import var_dir
+
+#: the key of the request id in a job's meta
+REQUEST_ID_META = "request_id"
 
 
 @cache
@@ -37,3 +42,29 @@ def embedded_server_command(port: int) -> list[str]:
         "--dir",
         str(var_dir()),
     ]
+
+
+def job_meta() -> dict[str, str]:
+    """The meta of a job queued now: the id of the request (or job) being served, if there is one.
+    Pass it to every `queue.enqueue(..., meta=job_meta())`."""
+    request_id = logs.current_request_id()
+    return {REQUEST_ID_META: request_id} if request_id else {}
+
+
+class ObservedWorker:
+    """Mixed into an RQ Worker class (before it): the job's log lines carry the request id that queued it
+    and the job's id; its duration and outcome are counted once its horse has ended."""
+
+    def perform_job(self, job, queue):  # in the horse: it does this one job, in whatever threads
+        with logs.bound_for_process(request_id=(job.meta or {}).get(REQUEST_ID_META), job_id=job.id):
+            return super().perform_job(job, queue)
+
+    def execute_job(self, job, queue):  # in the worker's own process, around the horse
+        try:
+            return super().execute_job(job, queue)
+        finally:
+            metrics.observe_job(job, queue.name)
+            self.job_ended(job)
+
+    def job_ended(self, job) -> None:
+        """A worker's own counting after a job (e.g. the certificates it rendered)."""

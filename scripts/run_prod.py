@@ -250,6 +250,7 @@ def environment(
     settings: Settings, databases: dict[str, str], redis_url: str, public_url: str
 ) -> dict[str, str]:
     env = dict(os.environ)
+    env.pop("PROMETHEUS_MULTIPROC_DIR", None)  # the gunicorns' alone (processes())
     env.update(
         {
             "PYTHONUNBUFFERED": "1",
@@ -270,8 +271,13 @@ def environment(
 def processes() -> dict[str, str]:
     """deploy/Procfile's processes, the certificate worker as many times as CERTIFICATE_WORKERS."""
     procfile = parse_procfile((ROOT / "deploy" / "Procfile").read_text())
+    # The gunicorns' workers add up their metrics in files (deploy/gunicorn.conf.py: a subfolder each); the
+    # RQ workers count in their own process, so they are not given the folder.
+    metrics = os.environ.get("PROMETHEUS_MULTIPROC_DIR") or str(private_directory(var_dir() / "metrics"))
     commands = {}
     for name, command in procfile.processes.items():
+        if name in APPS:
+            command = f"PROMETHEUS_MULTIPROC_DIR={shlex.quote(metrics)} {command}"
         copies = CERTIFICATE_WORKERS if name == "worker" else 1
         for copy in range(1, copies + 1):
             commands[f"{name}.{copy}" if copies > 1 else name] = command

@@ -14,7 +14,7 @@ from htmx_flask import Htmx
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from eventops import db, health, i18n, logs
+from eventops import db, health, i18n, logs, metrics
 from eventops.config import Settings
 from web import auth, clients, formatting, headers
 from web.clients import ServiceError, ServiceUnavailable
@@ -68,6 +68,7 @@ def create_app(settings: Settings | None = None, service_urls: dict[str, str] | 
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxy_hops, x_proto=proxy_hops, x_host=proxy_hops)
     logs.configure("web")
     logs.log_requests(app)
+    metrics.init_app(app, "web")
     db.init_app(app, settings.database_url)
     i18n.init_app(app, Path(i18n.__file__).parent / "translations", gateway=True)
     csrf.init_app(app)
@@ -76,7 +77,10 @@ def create_app(settings: Settings | None = None, service_urls: dict[str, str] | 
     formatting.init_app(app)
     headers.init_app(app)
     clients.init_app(app, settings.service_token, {**settings.service_urls, **(service_urls or {})})
-    health.register(app, {"database": health.database_check})
+    readiness = {"schema": health.schema_check("web")}
+    if settings.redis_url:  # the rate limits' counters (in memory without it)
+        readiness["redis"] = health.redis_check(settings.redis_url)
+    health.register(app, {"database": health.database_check}, readiness)
 
     app.before_request(auth.load_staff)
     for blueprint in (

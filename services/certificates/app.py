@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
-from flask import Flask, current_app
+from flask import Flask
 
+from eventops import health
 from eventops.config import Settings
-from eventops.queue import connect
 from eventops.service import create_service_app
 from services.certificates.api import BLUEPRINTS, spec
-
-
-def redis_check() -> None:
-    connect(current_app.config["SETTINGS"].redis_url).ping()
+from services.certificates.tasks import QUEUE_NAME
 
 
 def create_app(settings: Settings | None = None) -> Flask:
     settings = settings or Settings.from_env("certificates")
-    return create_service_app(settings, spec, BLUEPRINTS, checks={"redis": redis_check})
+    # Without Redis nothing can be issued: the renders are queued there.
+    return create_service_app(
+        settings,
+        spec,
+        BLUEPRINTS,
+        checks={"redis": health.redis_check(settings.redis_url)},
+        queues=(QUEUE_NAME,),
+    )

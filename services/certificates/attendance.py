@@ -3,18 +3,26 @@
 Functions take an SQLAlchemy session and plain values; the database's unique constraints (on the nonce, and
 on one active check-in per participant, day and session) decide every race, so retries and concurrent
 duplicates never create a second record.
+
+Two tablets without a connection can both admit the same person. When their scans arrive, the first to
+ARRIVE keeps the check-in and the other is stored as `already_checked_in` pointing at it, with its own
+device and scan time. Not the earliest `scanned_at`: a record, once a tablet was told its outcome, is never
+rewritten (the tablet that came back first keeps what it showed, and an undo it sends still finds its
+check-in), and a tablet's clock is the least trusted clock in the room. For attendance the choice only
+changes which record holds the check-in: the person is counted once either way. `offline_report` shows the
+organiser both, in the order they were scanned.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Protocol
 
 from sqlalchemy import and_, case, func, literal, or_, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import Session, aliased, joinedload
 
 from services.certificates.models import CheckIn, CheckInOutcome, utcnow
 
@@ -45,6 +53,8 @@ class Scan:
     participant: ParticipantRef | None = None
     staff: str | None = None
     device: str | None = None
+    #: made while the tablet was offline, sent when it came back
+    offline: bool = False
 
 
 class UndoRefused(Exception):
@@ -123,6 +133,7 @@ def record_scan(db: Session, scan: Scan, session_in_event: bool = True) -> tuple
             received_at=utcnow(),
             staff=scan.staff,
             device=scan.device,
+            offline=scan.offline,
             nonce=scan.nonce,
         )
         if known:
@@ -211,6 +222,76 @@ def recent(
     if day is not None:
         query = query.where(CheckIn.day == day)
     return list(db.scalars(query.order_by(CheckIn.id.desc()).limit(limit)))
+
+
+#: two tablets admitting one person this close together (by their clocks) is reported even when both were
+#: online: each person at the door believed they had just let the participant in
+CONFLICT_WINDOW = timedelta(minutes=2)
+#: offline scans the organiser's page lists (the newest arrivals); the total is counted in full
+OFFLINE_LIMIT = 200
+
+
+@dataclass(frozen=True)
+class Conflict:
+    """One participant admitted by two tablets for the same day and place: `kept` holds the check-in,
+    `duplicate` was stored as already_checked_in."""
+
+    kept: CheckIn
+    duplicate: CheckIn
+
+
+@dataclass(frozen=True)
+class OfflineReport:
+    #: scans sent late by offline tablets, the newest arrivals first
+    scans: list[CheckIn]
+    #: how many there are in all (`scans` stops at its limit)
+    total: int
+    conflicts: list[Conflict]
+
+
+def offline_report(
+    db: Session, event_id: int, limit: int = OFFLINE_LIMIT, window: timedelta = CONFLICT_WINDOW
+) -> OfflineReport:
+    """What arrived late from offline tablets, and every participant two tablets both admitted."""
+    offline = and_(CheckIn.event_id == event_id, CheckIn.offline.is_(True))
+    scans = list(
+        db.scalars(
+            select(CheckIn)
+            .options(joinedload(CheckIn.previous))
+            .where(offline)
+            .order_by(CheckIn.received_at.desc(), CheckIn.id.desc())
+            .limit(limit)
+        )
+    )
+    total = db.scalar(select(func.count()).select_from(CheckIn).where(offline))
+    return OfflineReport(scans, total, conflicts(db, event_id, window))
+
+
+def conflicts(db: Session, event_id: int, window: timedelta = CONFLICT_WINDOW) -> list[Conflict]:
+    """Duplicates a tablet could not have known about: scanned offline, or on another tablet within
+    `window` of the kept check-in. A duplicate on the tablet that holds the check-in is not one (that tablet
+    knew), nor is a later online scan (that tablet was told «already checked in» at once)."""
+    kept = aliased(CheckIn)
+    rows = db.execute(
+        select(CheckIn, kept)
+        .join(kept, CheckIn.previous_id == kept.id)
+        .where(
+            CheckIn.event_id == event_id,
+            CheckIn.outcome == CheckInOutcome.already_checked_in,
+            CheckIn.device.is_distinct_from(kept.device),
+        )
+        .order_by(CheckIn.day, CheckIn.session_key, CheckIn.participant_id, CheckIn.id)
+    ).all()
+    return [
+        Conflict(kept=original, duplicate=duplicate)
+        for duplicate, original in rows
+        if duplicate.offline or abs(_utc(duplicate.scanned_at) - _utc(original.scanned_at)) <= window
+    ]
+
+
+def _utc(moment: datetime) -> datetime:
+    # SQLite hands back naive datetimes; everything is stored in UTC.
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
 
 
 def count_checked_in(db: Session, event_id: int, day: date, session_id: int | None) -> int:

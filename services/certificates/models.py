@@ -20,6 +20,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
     text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -319,6 +320,9 @@ class CheckIn(Base):
     #: the staff member and device the gateway named
     staff: Mapped[str | None] = mapped_column(String(200))
     device: Mapped[str | None] = mapped_column(String(200))
+    #: made while the tablet had no connection and sent when it came back (received_at - scanned_at is
+    #: how late); the organiser's attendance page lists these and the conflicts among them
+    offline: Mapped[bool] = mapped_column(default=False, server_default=false())
     #: client-generated: a retried request carries the same nonce and never creates a second record
     nonce: Mapped[str] = mapped_column(String(96), unique=True)
     #: for already_checked_in: the active check-in that was found
@@ -348,5 +352,13 @@ class CheckIn(Base):
         # The screen's log (newest first) and the counters.
         Index("ix_checkins_event_day_session", "event_id", "day", "session_key", "id"),
         Index("ix_checkins_event_participant", "event_id", "participant_id"),
+        # The organiser's list of scans sent late by offline tablets: few rows of many.
+        Index(
+            "ix_checkins_offline",
+            "event_id",
+            "received_at",
+            sqlite_where=text("offline"),
+            postgresql_where=text("offline"),
+        ),
         CheckConstraint("session_key = coalesce(session_id, 0)", name="session_key_matches"),
     )

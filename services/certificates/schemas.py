@@ -466,6 +466,8 @@ class CheckInIn(BaseModel):
     raw_code: Annotated[str | None, BeforeValidator(_at_most_200)] = Field(None, max_length=200)
     #: None: registration does not know the code
     participant: ParticipantRef | None = None
+    #: made while the tablet was offline and sent when the connection came back
+    offline: bool = False
 
 
 class PreviousCheckIn(BaseModel):
@@ -477,6 +479,7 @@ class PreviousCheckIn(BaseModel):
     received_at: UtcDatetime
     staff: str | None
     device: str | None
+    offline: bool
 
 
 class CheckInOut(BaseModel):
@@ -493,6 +496,8 @@ class CheckInOut(BaseModel):
     received_at: UtcDatetime
     staff: str | None
     device: str | None
+    #: made while the tablet was offline, sent later
+    offline: bool
     previous: PreviousCheckIn | None
     #: on an undo record: the check-in it reverses
     reverses_id: int | None
@@ -506,6 +511,26 @@ class CheckInOut(BaseModel):
 
 class CheckInList(BaseModel):
     items: list[CheckInOut]
+
+
+class CheckInConflict(BaseModel):
+    """One participant admitted by two tablets for the same day and place, at least one of them offline (or
+    both within a couple of minutes): `kept` holds the check-in, `duplicate` is stored as a duplicate scan."""
+
+    participant_id: int | None
+    full_name: str | None
+    day: date
+    session_id: int | None
+    kept: PreviousCheckIn
+    duplicate: PreviousCheckIn
+
+
+class OfflineScans(BaseModel):
+    #: scans sent late by offline tablets, the newest arrivals first (at most a few hundred)
+    items: list[CheckInOut]
+    #: offline scans in all
+    total: int
+    conflicts: list[CheckInConflict]
 
 
 class UndoIn(BaseModel):

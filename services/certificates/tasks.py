@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from eventops.config import Settings
 from eventops.db import make_engine, utcnow
+from eventops.queue import job_meta
 from services.certificates import storage
 from services.certificates.models import Certificate, CertificatePolicy, CertificateStatus
 from services.certificates.rendering import CertificateRenderer, Images, Printable, data_uri
@@ -74,6 +75,7 @@ def enqueue_rendering(
             job_timeout=JOB_TIMEOUT,
             result_ttl=RESULT_TTL,
             description=f"render {len(chunk)} certificates from {chunk[0]}",
+            meta=job_meta(),  # the request id of the «Выдать» click, for the render's log lines
         )
     return job_ids
 

@@ -32,9 +32,9 @@ from rq.registry import StartedJobRegistry
 from rq.scheduler import RQScheduler
 from rq.scheduler import run as run_scheduler
 
-from eventops import logs
+from eventops import logs, metrics
 from eventops.config import Settings
-from eventops.queue import connect
+from eventops.queue import ObservedWorker, connect
 from services.certificates.tasks import QUEUE_NAME, renderer
 
 log = logging.getLogger("certificates.worker")
@@ -118,8 +118,9 @@ def requeue_abandoned(queue: Queue, stale_after: float = STALE_AFTER) -> list[st
     return requeued
 
 
-class CertificateWorker(Worker):
-    """RQ's forking worker, with prompt recovery of abandoned jobs and horses that die with their worker."""
+class CertificateWorker(ObservedWorker, Worker):
+    """RQ's forking worker, with prompt recovery of abandoned jobs and horses that die with their worker;
+    its jobs log under the request id that queued them, and are counted (eventops.metrics)."""
 
     def __init__(
         self, *args, reap_interval: float = REAP_INTERVAL, stale_after: float = STALE_AFTER, **kwargs
@@ -158,6 +159,15 @@ class CertificateWorker(Worker):
         ):
             self.clean_registries()
             Group.clean_registries(connection=self.connection)
+
+    def job_ended(self, job) -> None:
+        # What the horse rendered is in its result (a failed job's partial renders are not counted).
+        try:
+            counts = job.return_value(refresh=True)
+        except Exception:
+            return
+        if isinstance(counts, dict) and counts.get("rendered"):
+            metrics.CERTIFICATES_RENDERED.inc(counts["rendered"])
 
     def main_work_horse(self, job, queue):
         _die_with_parent()
@@ -251,6 +261,12 @@ def main(argv: list[str] | None = None) -> None:
     gc.collect()
     gc.freeze()
     connection = connect(settings.redis_url)
+    if settings.metrics_port:
+        metrics.serve_worker_metrics(
+            settings.metrics_port,
+            settings.bind_host,
+            [metrics.QueueLengths(lambda: connection, [QUEUE_NAME])],
+        )
     worker = CertificateWorker(
         [Queue(QUEUE_NAME, connection=connection)], connection=connection, name=args.name
     )

@@ -31,6 +31,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from eventops.config import Settings, SmtpSettings
 from eventops.db import make_engine, utcnow
+from eventops.queue import job_meta
 from services.registration.models import MailMessage, MessageStatus
 
 QUEUE_NAME = "mail"
@@ -61,6 +62,7 @@ def enqueue_sending(queue: Queue, message_ids: Iterable[int], *, batch_size: int
             job_timeout=JOB_TIMEOUT,
             result_ttl=RESULT_TTL,
             description=f"send {len(chunk)} letters from {chunk[0]}",
+            meta=job_meta(),
         )
         jobs.append(job.id)
     return jobs

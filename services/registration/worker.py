@@ -18,9 +18,9 @@ from datetime import UTC, datetime, timedelta
 
 from rq import Queue, Worker
 
-from eventops import logs
+from eventops import logs, metrics
 from eventops.config import Settings
-from eventops.queue import connect
+from eventops.queue import ObservedWorker, connect
 from services.registration import mail
 from services.registration.tasks import QUEUE_NAME, _sessionmaker, enqueue_sending
 
@@ -44,7 +44,7 @@ def sweep(settings: Settings, queue: Queue) -> tuple[int, int]:
     return interrupted, len(stranded)
 
 
-class MailWorker(Worker):
+class MailWorker(ObservedWorker, Worker):
     def __init__(self, *args, settings: Settings, sweep_interval: float = SWEEP_INTERVAL, **kwargs):
         # The idle loop's BLPOP waits worker_ttl - 15 s: a short TTL wakes it for the sweep that often.
         kwargs.setdefault("worker_ttl", int(sweep_interval) + 15)
@@ -89,6 +89,12 @@ def main(argv: list[str] | None = None) -> None:
             }
         },
     )
+    if settings.metrics_port:
+        metrics.serve_worker_metrics(
+            settings.metrics_port,
+            settings.bind_host,
+            [metrics.QueueLengths(lambda: connection, [QUEUE_NAME])],
+        )
     worker = MailWorker([queue], connection=connection, name=args.name, settings=settings)
     worker.work(burst=args.burst)
 

@@ -87,6 +87,19 @@ def test_metrics_are_not_reachable_through_nginx(prod):
         assert requests.get(f"{prod.public_url}{path}", verify=prod.ca, timeout=10).status_code == 404
 
 
+def test_each_gunicorn_adds_up_its_own_workers_metrics(prod):
+    """On this host, past nginx, every process group's /metrics counts its own requests (in its own
+    subfolder of the multiprocess folder), not another group's."""
+    for _ in range(5):
+        assert requests.get(f"{prod.public_url}/healthz/feedback", verify=prod.ca, timeout=10).ok
+    for service in ("web", *SERVICES):
+        body = requests.get(f"http://127.0.0.1:{prod.ports[service]}/metrics", timeout=10).text
+        assert f'service="{service}"' in body, body[:2000]
+        others = {"web", *SERVICES} - {service}
+        assert not any(f'service="{other}"' in body for other in others), body[:2000]
+        assert (prod.var / "metrics" / f"gunicorn-{prod.ports[service]}").is_dir()
+
+
 def test_nginx_gives_each_request_an_id_the_gateway_uses_and_its_log_keeps(prod):
     response = requests.get(f"{prod.public_url}/login", verify=prod.ca, timeout=10)
     request_id = response.headers["X-Request-Id"]

@@ -206,3 +206,16 @@ def wording_errors(body: dict, language: str) -> list[str]:
         elif language == "en" and (CYRILLIC.search(text) or not LATIN.search(text)):
             wrong.append(f"{where} is not English: {text!r}")
     return wrong
+
+
+def sample(body: str, name: str, **labels: str) -> float | None:
+    """One sample's value from the Prometheus text format, or None if it is not there."""
+    for line in body.splitlines():
+        if line.startswith("#") or not line.startswith(name):
+            continue
+        metric, _space, value = line.rpartition(" ")
+        found_name, _brace, found_labels = metric.partition("{")
+        parsed = dict(re.findall(r'(\w+)="([^"]*)"', found_labels))
+        if found_name == name and all(parsed.get(k) == v for k, v in labels.items()):
+            return float(value)
+    return None

@@ -78,7 +78,8 @@ PAGES = [
 ]
 
 #: pages anyone may open: logging in, the language switch, public registration, the participant's own
-#: pages under their token, anonymous surveys' links, certificate verification, health and static files
+#: pages under their token, anonymous surveys' links, certificate verification, health, readiness and
+#: static files; and /metrics, which needs no login but answers only loopback or the service token
 PUBLIC_RULES = {
     "/login",
     "/logout",
@@ -86,6 +87,8 @@ PUBLIC_RULES = {
     "/events/<int:event_id>/register",
     "/events/<int:event_id>/register/done",
     "/healthz",
+    "/readyz",
+    "/metrics",
     "/favicon.ico",
 }
 PUBLIC_PREFIXES = ("/p/", "/s/", "/verify", "/static/")

@@ -34,10 +34,12 @@ def record_scan(
     scanned_at: str,
     raw_code: str,
     participant: dict | None,
+    offline: bool = False,
 ) -> CheckIn:
     """Records a check-in at the door or in a session. `participant` is what registration said of the
-    code ({"id", "event_id", "status", "full_name"}), or None for a code nobody has. Resending the same
-    nonce answers the first record again (replayed), never a second check-in."""
+    code ({"id", "event_id", "status", "full_name"}), or None for a code nobody has; `offline` when the
+    tablet made the scan without a connection and sends it now. Resending the same nonce answers the first
+    record again (replayed), never a second check-in."""
     return _api().post(
         f"/api/v1/events/{event_id}/checkins",
         json={
@@ -47,8 +49,16 @@ def record_scan(
             "scanned_at": scanned_at,
             "raw_code": raw_code,
             "participant": participant,
+            "offline": offline,
         },
     )
+
+
+def offline_scans(event_id: int) -> dict[str, Any]:
+    """What offline tablets sent late: {"items": [check-ins, newest arrival first], "total",
+    "conflicts": [{participant_id, full_name, day, session_id, kept, duplicate}]}, where `kept` holds the
+    check-in and `duplicate` is the other tablet's scan of the same person."""
+    return _api().get(f"/api/v1/events/{event_id}/attendance/offline")
 
 
 def undo(checkin_id: int, *, nonce: str, reason: str) -> CheckIn:

@@ -209,6 +209,7 @@ def scan(event_id: int):
             scanned_at=scanned_at,
             raw_code=code or f"id:{participant_id}",
             participant=participant,
+            offline=str(data.get("offline") or "").lower() in ("1", "true"),
         )
     except ServiceFailed as exc:
         # The service was reached and failed on this scan: sending it again would fail again, so the answer

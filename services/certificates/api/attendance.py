@@ -7,7 +7,7 @@ from flask_babel import format_date
 from flask_babel import gettext as _
 from spectree import Response
 
-from eventops import db
+from eventops import db, metrics
 from eventops.problems import Problem, invalid, not_found
 from services.certificates import attendance, policy, registration_client, schemas
 from services.certificates.api import spec
@@ -85,8 +85,11 @@ def create_checkin(event_id: int, json: schemas.CheckInIn):
         participant=participant_ref(json.participant),
         staff=staff,
         device=device,
+        offline=json.offline,
     )
     record, replayed = attendance.record_scan(db.session(), scan, session_in_event=on_list)
+    if not replayed:
+        metrics.CHECKINS_RECORDED.labels(record.outcome.value).inc()
     return checkin_out(record, replayed), 200 if replayed else 201
 
 
@@ -126,6 +129,26 @@ def undo_checkin(checkin_id: int, json: schemas.UndoIn):
 def list_checkins(event_id: int, query: schemas.CheckInLogQuery):
     records = attendance.recent(db.session(), event_id, query.day, query.session_id, query.limit)
     return schemas.CheckInList(items=[checkin_out(r) for r in records])
+
+
+@bp.get("/events/<int:event_id>/attendance/offline")
+@spec.validate(resp=Response(HTTP_200=schemas.OfflineScans))
+def offline_scans(event_id: int):
+    report = attendance.offline_report(db.session(), event_id)
+    conflicts = [
+        schemas.CheckInConflict(
+            participant_id=c.kept.participant_id,
+            full_name=c.kept.full_name,
+            day=c.kept.day,
+            session_id=c.kept.session_id,
+            kept=schemas.PreviousCheckIn.model_validate(c.kept),
+            duplicate=schemas.PreviousCheckIn.model_validate(c.duplicate),
+        )
+        for c in report.conflicts
+    ]
+    return schemas.OfflineScans(
+        items=[checkin_out(r) for r in report.scans], total=report.total, conflicts=conflicts
+    )
 
 
 @bp.get("/events/<int:event_id>/attendance/counters")
