@@ -162,7 +162,7 @@ class ServerSettings:
         return cls(
             **{name: int(value) for name, value in values.items() if value},
             forwarded_allow_ips=env.get("FORWARDED_ALLOW_IPS") or cls.forwarded_allow_ips,
-            metrics_dir=Path(env["PROMETHEUS_MULTIPROC_DIR"]) if env.get("PROMETHEUS_MULTIPROC_DIR") else None,
+            metrics_dir=Path(folder) if (folder := env.get("PROMETHEUS_MULTIPROC_DIR")) else None,
         )
 
 
