@@ -56,14 +56,20 @@ def safe_name(text: str) -> str:
     return cleaned[:150] or "document"
 
 
-def event_entries(documents: Iterable[Certificate], storage_dir: Path) -> list[Entry]:
+def event_entries(documents: Iterable[Certificate], store: storage.Store | Path) -> list[Entry]:
     """The ZIP's files for an event: each valid, rendered document's PDF, named by number and holder."""
+    if isinstance(store, str | Path):
+        store = storage.LocalStorage(store)
+    documents = [
+        c
+        for c in documents
+        if c.validity is Validity.valid and c.status is CertificateStatus.rendered and c.pdf_path
+    ]
+    stored = _stored(store, {c.pdf_path for c in documents})
     names: set[str] = set()
     entries = []
     for c in documents:
-        if c.validity is not Validity.valid or c.status is not CertificateStatus.rendered or not c.pdf_path:
-            continue
-        if not storage.exists(storage_dir, c.pdf_path):
+        if c.pdf_path not in stored:
             log.error("certificate %s is rendered but its PDF is missing", c.id)
             continue
         s = c.snapshot
@@ -71,8 +77,15 @@ def event_entries(documents: Iterable[Certificate], storage_dir: Path) -> list[E
         if name in names:
             name = f"{name} ({c.id})"
         names.add(name)
-        entries.append((f"{name}.pdf", partial(storage.open, storage_dir, c.pdf_path)))
+        entries.append((f"{name}.pdf", partial(store.open, c.pdf_path)))
     return entries
+
+
+def _stored(store: storage.Store, paths: set[str]) -> set[str]:
+    """Which of these paths are stored, asked once per folder: an object store answers a listing of a
+    thousand keys in one request, where a question per PDF would delay the first byte of the ZIP."""
+    folders = {path.rpartition("/")[0] for path in paths}
+    return paths & {found for folder in folders for found in store.paths(folder)}
 
 
 def stream_zip(entries: Iterable[Entry]) -> Iterator[bytes]:
