@@ -235,3 +235,32 @@ class Settings:
         )
         values.update(overrides)
         return cls(**values)
+
+
+class _RecordingEnvironment(dict):
+    """An environment that remembers every name asked of it."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.read: set[str] = set()
+
+    def get(self, key, default=None):
+        self.read.add(key)
+        return super().get(key, default)
+
+    def __getitem__(self, key):
+        self.read.add(key)
+        return super().__getitem__(key)
+
+    def __contains__(self, key) -> bool:
+        self.read.add(key)
+        return super().__contains__(key)
+
+
+def variables_read(service: str) -> frozenset[str]:
+    """The environment variables `Settings.from_env(service)` reads: what a deployment (deploy/compose.yaml)
+    sets or leaves to its default. Found by asking it, so the list cannot fall behind the code."""
+    with tempfile.TemporaryDirectory() as folder:  # the generated secrets go there, not into var/
+        env = _RecordingEnvironment(EVENTOPS_VAR_DIR=folder)
+        Settings.from_env(service, env)
+    return frozenset(env.read)
