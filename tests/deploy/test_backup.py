@@ -21,6 +21,7 @@ from sqlalchemy import create_engine, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
+from bench.support_s3 import S3Server
 from eventops.config import REPO_ROOT
 from eventops.db import make_engine
 from eventops.migrate import upgrade
@@ -231,3 +232,47 @@ def test_a_damaged_or_unfinished_backup_is_not_restored(databases, tmp_path):
     assert not any(Path(make_url(url).database).exists() for url in targets.values()), "nothing written"
     unfinished = run_backup("restore", str(folder.parent / f".{folder.name}.partial"), env=target_env)
     assert unfinished.returncode == 1 and "not a backup" in unfinished.stderr
+
+
+@pytest.fixture(scope="module")
+def s3_server(tmp_path_factory):
+    with S3Server(log_path=tmp_path_factory.mktemp("s3") / "moto.log") as server:
+        yield server
+
+
+@pytest.mark.parametrize("databases", ["sqlite"], indirect=True)
+def test_the_object_store_is_backed_up_and_restored_under_another_prefix(databases, tmp_path, s3_server):
+    bucket = s3_server.create_bucket(f"backup-{uuid.uuid4().hex[:12]}")
+    urls = {service: databases(service) for service in OWNERS}
+    for service, url in urls.items():
+        upgrade(service, url)
+    env = environment(urls, tmp_path / "unused", tmp_path / "var") | s3_server.process_env(
+        f"s3://{bucket}/live"
+    )
+    source = storage.S3Storage(bucket, "live", client=s3_server.client())
+    pdfs = {storage.certificate_path(4, i): b"%PDF-1.7 " + os.urandom(50_000) for i in (1, 2, 3)}
+    for path, pdf in pdfs.items():
+        source.write(path, pdf)
+
+    made = run_backup("backup", "--to", str(tmp_path / "backups"), env=env)
+    assert made.returncode == 0, made.stderr
+    folder = Path(made.stdout.strip())
+    manifest = json.loads((folder / "manifest.json").read_text())
+    assert manifest["store"]["kind"] == "s3" and manifest["store"]["location"] == f"s3://{bucket}/live/"
+    assert set(manifest["store"]["files"]) == set(pdfs)
+
+    targets = {service: databases(f"{service}_restored") for service in OWNERS}
+    target_store = s3_server.process_env(f"s3://{bucket}/restored")
+    restored = run_backup(
+        "restore", str(folder), env=environment(targets, tmp_path / "unused", tmp_path / "var") | target_store
+    )
+    assert restored.returncode == 0, restored.stderr
+    target = storage.S3Storage(bucket, "restored", client=s3_server.client())
+    assert sorted(target.paths()) == sorted(pdfs)
+    for path, pdf in pdfs.items():
+        assert target.open(path).read() == pdf
+
+    # New, empty databases, but the store still holds the restored PDFs: the restore refuses it.
+    fresh = environment({s: databases(f"{s}_again") for s in OWNERS}, tmp_path / "unused", tmp_path / "var")
+    again = run_backup("restore", str(folder), env=fresh | target_store)
+    assert again.returncode == 1 and f"s3://{bucket}/restored/" in again.stderr
