@@ -10,7 +10,9 @@ from __future__ import annotations
 import logging
 import re
 import zipfile
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from functools import partial
 from pathlib import Path
 from typing import BinaryIO
@@ -23,6 +25,8 @@ log = logging.getLogger(__name__)
 Entry = tuple[str, Callable[[], BinaryIO]]
 
 CHUNK = 64 * 1024
+#: files opened ahead of the one being written (object-store round trips overlap)
+PREFETCH = 4
 
 
 class _Pipe:
@@ -88,21 +92,43 @@ def _stored(store: storage.Store, paths: set[str]) -> set[str]:
     return paths & {found for folder in folders for found in store.paths(folder)}
 
 
-def stream_zip(entries: Iterable[Entry]) -> Iterator[bytes]:
-    """ZIP bytes for (name in the archive, opener of the file) pairs, opened one at a time.
+def stream_zip(entries: Iterable[Entry], prefetch: int = PREFETCH) -> Iterator[bytes]:
+    """ZIP bytes for (name in the archive, opener of the file) pairs.
+
+    The next few files are opened ahead in threads while one is written: opening an object in an object
+    store waits a round trip for its first byte, and a thousand round trips one after another would hold
+    the download up for many seconds. Only `prefetch` files are open at once, each read as it is written.
 
     PDFs are compressed already; deflate at level 1 costs little and keeps the data descriptor layout
     that every unzip tool reads.
     """
     pipe = _Pipe()
-    with zipfile.ZipFile(pipe, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1) as archive:
-        for name, opener in entries:
-            with opener() as source, archive.open(name, "w") as target:
-                while block := source.read(CHUNK):
-                    target.write(block)
+    entries = iter(entries)
+    opening: deque[tuple[str, Future]] = deque()
+    with ThreadPoolExecutor(max_workers=max(1, prefetch), thread_name_prefix="zip-open") as pool:
+        try:
+            with zipfile.ZipFile(pipe, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1) as archive:
+                while True:
+                    while len(opening) < max(1, prefetch) and (entry := next(entries, None)) is not None:
+                        opening.append((entry[0], pool.submit(entry[1])))
+                    if not opening:
+                        break
+                    name, future = opening.popleft()
+                    with future.result() as source, archive.open(name, "w") as target:
+                        while block := source.read(CHUNK):
+                            target.write(block)
+                            if pipe.chunks:
+                                yield pipe.drain()
                     if pipe.chunks:
                         yield pipe.drain()
-            if pipe.chunks:
-                yield pipe.drain()
+        finally:
+            # The client went away (or a file failed): what was opened ahead is closed, not leaked.
+            for _name, future in opening:
+                future.add_done_callback(_close_opened)
     if pipe.chunks:  # the central directory, written when the archive closes
         yield pipe.drain()
+
+
+def _close_opened(future: Future) -> None:
+    if future.exception() is None:
+        future.result().close()
