@@ -10,6 +10,8 @@
 #   make fmt      format the code and apply ruff's safe fixes
 #   make bench    run the benchmarks: one JSON object per line {"bench": ..., "value": ..., "unit": ...}
 #   make migrate  upgrade every database to the newest schema
+#   make backup   dump every database and the PDF store into var/backups/<time>/ (scripts/backup.py)
+#   make restore BACKUP=var/backups/<time>  restore into empty databases and store (FORCE=1: over them)
 #   make setup    install system packages, the Python venv, browser libraries, translations
 #   make translations  extract messages into the catalog; fill the new ru msgstr by hand
 #   make lock     re-resolve pyproject.toml's pins in a fresh venv and rewrite constraints.txt
@@ -26,10 +28,10 @@ PYTEST_WORKERS ?= 4
 # (git worktrees sharing one venv): lint-imports and the tests must look at the code they are run in.
 export PYTHONPATH := $(CURDIR)$(if $(PYTHONPATH),:$(PYTHONPATH))
 
-.PHONY: help setup run run-prod test lint fmt bench migrate translations lock clean
+.PHONY: help setup run run-prod test lint fmt bench migrate backup restore translations lock clean
 
 help:
-	@sed -n '3,16s/^# \{0,1\}//p' $(firstword $(MAKEFILE_LIST))
+	@sed -n '3,18s/^# \{0,1\}//p' $(firstword $(MAKEFILE_LIST))
 
 setup:
 	@bash scripts/setup.sh
@@ -67,6 +69,13 @@ bench: setup
 
 migrate: setup
 	$(PYTHON) -m eventops.cli migrate
+
+backup: setup
+	$(PYTHON) scripts/backup.py backup
+
+restore: setup
+	@test -n "$(BACKUP)" || { echo "restore: say which backup, e.g. make restore BACKUP=var/backups/20261009T180000Z" >&2; exit 2; }
+	$(PYTHON) scripts/backup.py restore "$(BACKUP)" $(if $(FORCE),--force)
 
 # Sorted, without locations or dates, so that two changes adding messages rarely touch the same lines.
 translations: setup

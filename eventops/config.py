@@ -96,6 +96,24 @@ def _names(value: str | None) -> frozenset[str]:
     return frozenset(name.strip() for name in (value or "").split(",") if name.strip())
 
 
+def parse_storage_url(url: str | None) -> tuple[str, str] | None:
+    """STORAGE_URL as (bucket, key prefix) of an object store, or None for the local folder (unset, empty or
+    `file:`); ValueError for anything else."""
+    if url is None or url.strip() in ("", "file:", "file://"):
+        return None
+    scheme, separator, rest = url.strip().partition("://")
+    bucket, _, prefix = rest.partition("/")
+    prefix = prefix.strip("/")
+    if (
+        scheme != "s3"
+        or not separator
+        or not bucket
+        or (prefix and any(part in ("", ".", "..") for part in prefix.split("/")))
+    ):
+        raise ValueError(f"STORAGE_URL must be unset, file: or s3://bucket/prefix, not {url!r}")
+    return bucket, prefix
+
+
 SMTP_SECURITY = ("none", "starttls", "tls")
 _SMTP_DEFAULT_PORTS = {"none": 25, "starttls": 587, "tls": 465}
 
@@ -179,6 +197,13 @@ class Settings:
     secret_key: str
     storage_dir: Path
     testing: bool = False
+    #: where certificate PDFs are kept: None (or `file:`) for storage_dir on this host, `s3://bucket/prefix`
+    #: for an S3-compatible object store that workers on many hosts share (credentials: AWS_* variables)
+    storage_url: str | None = None
+    #: the object store's address when it is not AWS (MinIO, Ceph, a cloud's S3 endpoint)
+    s3_endpoint_url: str | None = None
+    #: the object store's region (None: boto3's own default, AWS_DEFAULT_REGION)
+    s3_region: str | None = None
     #: the gateway's address as people reach it: printed in QR codes, badges, certificates and links
     public_url: str = DEFAULT_PUBLIC_URL
     #: where each service is reached by the others and by the gateway
@@ -223,6 +248,7 @@ class Settings:
     def __post_init__(self) -> None:
         check_secret("SERVICE_TOKEN (the service token)", self.service_token)
         check_secret("SECRET_KEY (the session key)", self.secret_key)
+        parse_storage_url(self.storage_url)  # a mistyped store stops the process at start, not at a write
 
     @classmethod
     def from_env(cls, service: str, env: Mapping[str, str] | None = None, **overrides) -> Settings:
@@ -239,6 +265,9 @@ class Settings:
             service_token=env.get("SERVICE_TOKEN") or secret_from_file("service_token", env),
             secret_key=env.get("SECRET_KEY") or secret_from_file("secret_key", env),
             storage_dir=Path(env.get("STORAGE_DIR") or var_dir(env) / "storage"),
+            storage_url=env.get("STORAGE_URL") or None,
+            s3_endpoint_url=env.get("S3_ENDPOINT_URL") or None,
+            s3_region=env.get("S3_REGION") or None,
             public_url=(env.get("PUBLIC_URL") or DEFAULT_PUBLIC_URL).rstrip("/"),
             service_urls={name: service_url(name, env) for name in SERVICES},
             session_cookie_secure=_flag(env.get("SESSION_COOKIE_SECURE"), False),
@@ -265,3 +294,32 @@ class Settings:
         )
         values.update(overrides)
         return cls(**values)
+
+
+class _RecordingEnvironment(dict):
+    """An environment that remembers every name asked of it."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.read: set[str] = set()
+
+    def get(self, key, default=None):
+        self.read.add(key)
+        return super().get(key, default)
+
+    def __getitem__(self, key):
+        self.read.add(key)
+        return super().__getitem__(key)
+
+    def __contains__(self, key) -> bool:
+        self.read.add(key)
+        return super().__contains__(key)
+
+
+def variables_read(service: str) -> frozenset[str]:
+    """The environment variables `Settings.from_env(service)` reads: what a deployment (deploy/compose.yaml)
+    sets or leaves to its default. Found by asking it, so the list cannot fall behind the code."""
+    with tempfile.TemporaryDirectory() as folder:  # the generated secrets go there, not into var/
+        env = _RecordingEnvironment(EVENTOPS_VAR_DIR=folder)
+        Settings.from_env(service, env)
+    return frozenset(env.read)

@@ -128,7 +128,7 @@ def render_certificates(certificate_ids: list[int]) -> dict[str, int]:
         for certificate in rows:
             if certificate.status is CertificateStatus.rendered or not _printable(certificate):
                 counts["skipped"] += 1
-            elif storage.exists(settings.storage_dir, _path(certificate)):
+            elif storage.exists(storage.store(settings), _path(certificate)):
                 # An earlier run stored this PDF and died before its commit: the file is complete (atomic
                 # rename) and made from the same frozen snapshot, so it is taken as it is.
                 _mark_rendered(certificate)
@@ -187,7 +187,7 @@ def _render_and_store(settings: Settings, certificates: list[Certificate], image
             "batch render failed; rendering one by one", extra={"fields": {"count": len(certificates)}}
         )
     for certificate in certificates:
-        if storage.exists(settings.storage_dir, _path(certificate)):
+        if storage.exists(storage.store(settings), _path(certificate)):
             _mark_rendered(certificate)  # stored before the batch failed: taken, not rendered again
             yield certificate, None
             continue
@@ -207,7 +207,7 @@ def _render_and_store(settings: Settings, certificates: list[Certificate], image
 def _store(settings: Settings, certificate: Certificate, pdf: bytes) -> None:
     # The file first, then the row (marked and committed by the caller): a row that says rendered always
     # has its whole PDF behind it.
-    storage.write(settings.storage_dir, _path(certificate), pdf)
+    storage.write(storage.store(settings), _path(certificate), pdf)
     log.info("certificate rendered", extra={"fields": {"certificate_id": certificate.id, "bytes": len(pdf)}})
 
 

@@ -260,7 +260,7 @@ def pdf_response(certificate: Certificate):
     if certificate.status is not CertificateStatus.rendered or not certificate.pdf_path:
         raise Problem(409, detail=_("The PDF is not ready yet."), type="urn:eventops:problem:pdf-not-ready")
     try:
-        file = storage.open(settings.storage_dir, certificate.pdf_path)
+        file = storage.store(settings).open(certificate.pdf_path)
     except FileNotFoundError:
         log.error("certificate %s is rendered but its PDF is missing", certificate.id)
         raise not_found(_("The PDF file is missing; issue it again.")) from None
@@ -355,9 +355,9 @@ def participant_pdf(event_id: int, participant_id: int):
 @bp.get("/events/<int:event_id>/certificates.zip")
 def certificates_zip(event_id: int):
     """Every valid, rendered PDF of the event, streamed as one ZIP."""
-    storage_dir = current_app.config["SETTINGS"].storage_dir
+    store = storage.store(current_app.config["SETTINGS"])
     # Everything the stream needs is read now: the generator runs after the request's session is closed.
-    entries = archive.event_entries(issuing.event_documents(db.session(), event_id), storage_dir)
+    entries = archive.event_entries(issuing.event_documents(db.session(), event_id), store)
     response = Response(stream_with_context(archive.stream_zip(entries)), mimetype="application/zip")
     response.headers["Content-Disposition"] = f'attachment; filename="certificates-{event_id}.zip"'
     response.headers["X-Certificates-Count"] = str(len(entries))
