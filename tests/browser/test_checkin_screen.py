@@ -49,6 +49,9 @@ def test_checkin_screen_on_a_tablet(logged_in_page, live_system):
     search = page.locator("#checkin-q")
     banner = page.locator("#banner [data-outcome]")
     checked_in = page.locator("#count-checked-in")
+    expect(page.locator("#checkin")).to_have_attribute(
+        "data-ready", "1"
+    )  # the script has the field: Enter is a scan
     expect(search).to_be_focused()
     expect(checked_in).to_have_text("0")
     expect(page.locator("#count-expected")).to_have_text("2")
@@ -120,6 +123,7 @@ def test_checkin_screen_on_a_tablet(logged_in_page, live_system):
 def test_pending_scan_survives_a_reload_and_a_stale_csrf_token_asks_for_one(logged_in_page, live_system):
     course = make_course(live_system)
     page = logged_in_page("checkin", path=f"/events/{course.id}/checkin?day={course.day}")
+    expect(page.locator("#checkin")).to_have_attribute("data-ready", "1")
     expect(page.locator("#checkin-q")).to_be_focused()
     # The server refuses the CSRF token (400): the banner says to reload, and the scan is kept.
     page.route("**/checkin/scan", lambda route: route.fulfill(status=400, body="CSRF"))
@@ -138,6 +142,7 @@ def test_a_deactivated_accounts_tablet_says_log_in_again_and_keeps_the_scan(
     live_system.apps["web"].config["STAFF_RECHECK_SECONDS"] = 1
     course = make_course(live_system)
     page = logged_in_page("checkin", path=f"/events/{course.id}/checkin?day={course.day}")
+    expect(page.locator("#checkin")).to_have_attribute("data-ready", "1")
     expect(page.locator("#checkin-q")).to_be_focused()
     admin = logged_in_session(live_system.web_url, *staff_factory("admin"))
     staff_page = admin.get(f"{live_system.web_url}/staff/")
@@ -167,6 +172,7 @@ def test_only_an_unreachable_service_is_resent_and_a_refused_scan_is_listed_as_d
 ):
     course = make_course(live_system)
     page = logged_in_page("checkin", path=f"/events/{course.id}/checkin?day={course.day}")
+    expect(page.locator("#checkin")).to_have_attribute("data-ready", "1")
     expect(page.locator("#checkin-q")).to_be_focused()
     # A service the gateway cannot reach (503): the scan is kept and sent again.
     page.route("**/checkin/scan", lambda route: route.fulfill(status=503, body="down"))

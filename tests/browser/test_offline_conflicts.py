@@ -43,6 +43,7 @@ def test_two_offline_tablets_admit_one_person_once_and_the_conflict_is_reported(
     assert device_of(tap_tablet) != device_of(scanner_tablet)  # each tablet has its own id
 
     # The first tablet found him while the Wi-Fi still worked; then the Wi-Fi drops for both.
+    expect(tap_tablet.locator("#checkin")).to_have_attribute("data-ready", "1")
     expect(tap_tablet.locator("#checkin-q")).to_be_focused()
     tap_tablet.keyboard.type("елк")
     row = tap_tablet.locator(".result-row", has_text="Ёлкин Пётр")
@@ -51,6 +52,7 @@ def test_two_offline_tablets_admit_one_person_once_and_the_conflict_is_reported(
     scanner_tablet.context.set_offline(True)
 
     row.click()
+    expect(scanner_tablet.locator("#checkin")).to_have_attribute("data-ready", "1")
     expect(scanner_tablet.locator("#checkin-q")).to_be_focused()
     scanner_tablet.keyboard.type(elkin["code"], delay=5)
     scanner_tablet.keyboard.press("Enter")

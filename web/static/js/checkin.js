@@ -230,8 +230,19 @@
       showBanner(null, "sent", text.msgSent); // the «no connection» banner would be stale now
     }
     const trigger = response.headers.get("HX-Trigger");
-    if (trigger) document.body.dispatchEvent(new CustomEvent(trigger, { bubbles: true }));
+    if (trigger && show) announce(trigger);
+    else if (trigger) announceSoon(trigger);
     return "sent";
+  }
+
+  // The counters and the log reload when a check-in is recorded. A queue drained after a reconnection
+  // records hundreds in a row: they reload once a second then, not once per scan beside the scans themselves.
+  const announcing = new Set();
+  function announce(trigger) { document.body.dispatchEvent(new CustomEvent(trigger, { bubbles: true })); }
+  function announceSoon(trigger) {
+    if (announcing.has(trigger)) return;
+    announcing.add(trigger);
+    setTimeout(() => { announcing.delete(trigger); announce(trigger); }, 1000);
   }
 
   function post(entry) {
@@ -653,4 +664,6 @@
   });
   flush(); // what an earlier page (or a reload after «Reload the page») left unsent
   refocus();
+  // Scans typed before this point went to the server as a plain search (the form works without this file).
+  root.dataset.ready = "1";
 })();
