@@ -150,6 +150,60 @@ def test_logging_out_removes_the_participant_list_from_the_tablet(logged_in_page
     assert page.evaluate(left) == [False, 0, 0]
 
 
+def test_the_queue_and_the_list_survive_a_browser_restart_while_offline(
+    browser, live_system, staff_factory, tmp_path
+):
+    """The tablet's browser is closed (battery, a crash) with a scan not yet sent and no network; opened
+    again, still offline, the screen is there with its list and the scan, and sends it once it can."""
+    course = make_course(live_system)
+    elkin = course.people["elkin"]
+    screen = f"{live_system.web_url}/events/{course.id}/checkin?day={course.day}"
+    username, password = staff_factory("checkin")
+
+    def start():
+        return browser.browser_type.launch_persistent_context(
+            str(tmp_path / "profile"),
+            executable_path="/usr/bin/chromium",
+            args=CHROMIUM_ARGS,
+            viewport=TABLET,
+            has_touch=True,
+            locale="ru-RU",
+        )
+
+    tablet = start()
+    try:
+        page = tablet.pages[0] if tablet.pages else tablet.new_page()
+        page.goto(f"{live_system.web_url}/login?next=/events/{course.id}/checkin?day={course.day}")
+        page.get_by_label("Логин").fill(username)
+        page.get_by_label("Пароль").fill(password)
+        page.get_by_role("button", name="Войти").click()
+        expect(page.locator("#checkin")).to_have_attribute("data-ready", "1")
+        expect(page.locator("#checkin")).to_have_attribute("data-offline-ready", "1", timeout=15_000)
+        tablet.set_offline(True)
+        page.keyboard.type(elkin["code"], delay=0)
+        page.keyboard.press("Enter")
+        expect(page.locator("#pending")).to_have_text("Ожидают отправки: 1")
+    finally:
+        tablet.close()
+
+    tablet = start()
+    try:
+        tablet.set_offline(True)
+        page = tablet.pages[0] if tablet.pages else tablet.new_page()
+        page.goto(screen)
+        expect(page.locator("#connection")).to_be_visible()
+        expect(page.locator("#pending")).to_have_text("Ожидают отправки: 1")
+        expect(page.locator("#checkin")).to_have_attribute("data-index-size", "3")
+        page.keyboard.type("иван")
+        expect(page.locator(".result-row", has_text="Иванова Анна")).to_be_visible()
+        tablet.set_offline(False)
+        expect(page.locator("#pending")).to_be_hidden(timeout=20_000)
+    finally:
+        tablet.close()
+    recorded = [r for r in scans(live_system, course) if r["outcome"] == "checked_in"]
+    assert [r["participant_id"] for r in recorded] == [elkin["id"]]
+
+
 def test_a_second_tab_on_the_same_tablet_does_not_send_the_queue_twice(logged_in_page, live_system):
     course = make_course(live_system)
     first = open_screen(logged_in_page, course)
