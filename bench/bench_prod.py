@@ -56,6 +56,7 @@ BUCKET = "pdfs"
 #: the bench's own database connections (seeding, polling for rendered rows) are not the system's
 BENCH_APPLICATION = "eventops-bench"
 SAMPLE_EVERY_S = 1.0
+BACKENDS_EVERY_S = 0.1
 MB = 1024 * 1024
 
 
@@ -289,13 +290,22 @@ class Process:
             pid=pid,
             ppid=int(stat[1]),
             cmdline=cmdline,
-            # utime, stime, cutime, cstime: fields 14-17 of stat(5), counted here after the command's ")"
-            cpu_s=sum(int(value) for value in stat[11:15]) / os.sysconf("SC_CLK_TCK"),
+            cpu_s=stat_cpu_seconds(stat),
             rss=memory.get("Rss", 0),
             pss=memory.get("Pss", 0),
             # unique set size: what the process alone holds, so what one more of it costs
             uss=memory.get("Private_Clean", 0) + memory.get("Private_Dirty", 0),
         )
+
+
+def stat_cpu_seconds(stat: list[str]) -> float:
+    # utime, stime, cutime, cstime: fields 14-17 of stat(5), counted here after the command's ")"
+    return sum(int(value) for value in stat[11:15]) / os.sysconf("SC_CLK_TCK")
+
+
+def run_seconds(pid: int) -> float:
+    """A single-threaded process's time on a CPU, to the nanosecond (its exited children's not included)."""
+    return int(Path(f"/proc/{pid}/schedstat").read_text().split()[0]) / 1e9
 
 
 def children(pid: int) -> list[int]:
@@ -361,18 +371,49 @@ class Watch:
 
     def __enter__(self) -> Watch:
         self._start = self._cpu_by_pid()
+        self._backends: dict[int, float] = {}
+        self._most_backends = 0
+        self._follow_backends_once()
+        self._backends_start = dict(self._backends)
         self._started = time.monotonic()
         self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._sample_until_stopped, daemon=True)
-        self._thread.start()
+        self._threads = [
+            threading.Thread(target=self._sample_until_stopped, daemon=True),
+            threading.Thread(target=self._follow_backends, daemon=True),
+        ]
+        for thread in self._threads:
+            thread.start()
         return self
 
     def __exit__(self, *_exc) -> None:
         self._stop.set()
-        self._thread.join()
+        for thread in self._threads:
+            thread.join()
         self.seconds = time.monotonic() - self._started
         for part, processes in self.system.parts().items():
             self.cpu_s[part] = sum(p.cpu_s - self._start.get(p.pid, 0.0) for p in processes)
+        self._follow_backends_once()
+        self.cpu_s["postgres_backends"] = sum(
+            cpu - self._backends_start.get(pid, 0.0) for pid, cpu in self._backends.items()
+        )
+        self.most["postgres_backends"] = max(self.most.get("postgres_backends", 0), self._most_backends)
+
+    def _follow_backends(self) -> None:
+        """A work horse opens a connection of its own and closes it when it exits, a second or so later:
+        its backend's CPU time would be lost with it (the postmaster's count of exited children is the
+        whole cluster's, shared with other users). So the backends are read ten times a second and each
+        one's last reading counts: a lower bound, short of each backend's last tenth of a second. The
+        reading is the scheduler's nanoseconds (schedstat), not stat's 10 ms ticks, which round a backend
+        that answers a few quick statements to nothing."""
+        while not self._stop.wait(BACKENDS_EVERY_S):
+            self._follow_backends_once()
+
+    def _follow_backends_once(self) -> None:
+        pids = self.system.backend_pids()
+        self._most_backends = max(self._most_backends, len(pids))
+        for pid in pids:
+            with contextlib.suppress(OSError):
+                self._backends[pid] = run_seconds(pid)
 
     def _cpu_by_pid(self) -> dict[int, float]:
         return {p.pid: p.cpu_s for processes in self.system.parts().values() for p in processes}
