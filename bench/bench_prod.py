@@ -671,6 +671,10 @@ def run() -> list[dict]:
                 }
                 for part, peak in sorted(peaks.items())
             },
+            "pss_mb_by_phase": {
+                watch.name: {part: mb(peak["pss"]) for part, peak in sorted(watch.peak.items())}
+                for watch in watches
+            },
             "one_more_gunicorn_worker_mb": {
                 part: {
                     "worker_uss_mb": mb(worker["worker_uss"]),
