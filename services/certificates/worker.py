@@ -35,6 +35,7 @@ from rq.scheduler import run as run_scheduler
 from eventops import logs, metrics
 from eventops.config import Settings
 from eventops.queue import ObservedWorker, connect
+from services.certificates import storage
 from services.certificates.tasks import QUEUE_NAME, renderer
 
 log = logging.getLogger("certificates.worker")
@@ -244,6 +245,9 @@ def main(argv: list[str] | None = None) -> None:
     settings = Settings.from_env("certificates")
     started = time.perf_counter()
     renderer().warm_up()
+    # The PDF store too: an object store's client (boto3: its import and its service model) costs a few
+    # hundred milliseconds of CPU, which every forked horse would pay again for its one job.
+    storage.store(settings)
     from weasyprint.text.ffi import harfbuzz_subset
 
     log.info(
