@@ -197,6 +197,8 @@ class Settings:
     secret_key: str
     storage_dir: Path
     testing: bool = False
+    #: PostgreSQL connections a process keeps open once used (a burst opens up to 20 more, then closes them)
+    database_pool_size: int = 10
     #: where certificate PDFs are kept: None (or `file:`) for storage_dir on this host, `s3://bucket/prefix`
     #: for an S3-compatible object store that workers on many hosts share (credentials: AWS_* variables)
     storage_url: str | None = None
@@ -261,6 +263,7 @@ class Settings:
                 or env.get("DATABASE_URL")
                 or f"sqlite:///{var_dir(env) / (service + '.db')}"
             ),
+            database_pool_size=int(env.get("DATABASE_POOL_SIZE") or 10),
             redis_url=env.get("REDIS_URL") or None,
             service_token=env.get("SERVICE_TOKEN") or secret_from_file("service_token", env),
             secret_key=env.get("SECRET_KEY") or secret_from_file("secret_key", env),

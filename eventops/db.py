@@ -44,7 +44,7 @@ def sqlite_synchronous(service: str | None) -> str:
     return SQLITE_SYNCHRONOUS.get(service or "", "NORMAL")
 
 
-def make_engine(url: str, *, synchronous: str = "NORMAL") -> Engine:
+def make_engine(url: str, *, synchronous: str = "NORMAL", pool_size: int = 10) -> Engine:
     if url.startswith("sqlite"):
         if synchronous not in _SYNCHRONOUS_LEVELS:
             raise ValueError(
@@ -54,7 +54,8 @@ def make_engine(url: str, *, synchronous: str = "NORMAL") -> Engine:
         engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
         event.listen(engine, "connect", partial(_tune_sqlite, synchronous=synchronous))
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    # pool_size connections stay open once used; up to 20 more are opened for a burst and closed after it.
+    return create_engine(url, pool_pre_ping=True, pool_size=pool_size, max_overflow=20)
 
 
 def _private_sqlite_file(url: str) -> None:
@@ -78,9 +79,10 @@ def _tune_sqlite(dbapi_connection, _record, *, synchronous: str) -> None:
     cursor.close()
 
 
-def init_app(app: Flask, url: str, *, service: str | None = None) -> None:
-    """`service` chooses the SQLite durability (SQLITE_SYNCHRONOUS)."""
-    engine = make_engine(url, synchronous=sqlite_synchronous(service))
+def init_app(app: Flask, url: str, *, service: str | None = None, pool_size: int = 10) -> None:
+    """`service` chooses the SQLite durability (SQLITE_SYNCHRONOUS); `pool_size` how many PostgreSQL
+    connections the process keeps open (DATABASE_POOL_SIZE)."""
+    engine = make_engine(url, synchronous=sqlite_synchronous(service), pool_size=pool_size)
     app.extensions["db_engine"] = engine
     app.extensions["db_sessionmaker"] = sessionmaker(engine, expire_on_commit=False)
     app.teardown_appcontext(_close_session)

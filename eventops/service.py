@@ -37,7 +37,7 @@ def create_service_app(
         metrics.QueueLengths(lambda: queue.connect(settings.redis_url), queues) if queues else None,
     )
     problems.register(app)
-    db.init_app(app, settings.database_url, service=settings.service)
+    db.init_app(app, settings.database_url, service=settings.service, pool_size=settings.database_pool_size)
     service_auth.protect_api(app)
     input_guard.register(app, spec)  # after the token check: a stranger learns nothing of the rules
     health.register(

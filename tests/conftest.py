@@ -28,6 +28,9 @@ from werkzeug.serving import make_server
 # Nothing a test does may touch the developer's own var/ folder.
 os.environ["EVENTOPS_VAR_DIR"] = tempfile.mkdtemp(prefix="eventops-test-var-")
 os.environ.setdefault("RATELIMIT_ENABLED", "true")
+# Four test processes, each with live servers and engines of its own, share one PostgreSQL of 100
+# connections: each engine keeps two open, not ten (a burst still opens more for its duration).
+os.environ.setdefault("DATABASE_POOL_SIZE", "2")
 
 from eventops.config import Settings
 from eventops.migrate import upgrade

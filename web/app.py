@@ -69,7 +69,7 @@ def create_app(settings: Settings | None = None, service_urls: dict[str, str] | 
     logs.configure("web")
     logs.log_requests(app)
     metrics.init_app(app, "web")
-    db.init_app(app, settings.database_url)
+    db.init_app(app, settings.database_url, pool_size=settings.database_pool_size)
     i18n.init_app(app, Path(i18n.__file__).parent / "translations", gateway=True)
     csrf.init_app(app)
     limiter.init_app(app)

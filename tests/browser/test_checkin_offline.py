@@ -237,7 +237,8 @@ def test_a_scanners_two_fast_bursts_are_two_scans(logged_in_page, live_system):
         page.keyboard.press("Enter")
     expect(page.locator("#checkin-q")).to_have_value("")
     expect(page.locator("#count-checked-in")).to_have_text("2", timeout=10_000)
-    assert [r["raw_code"] for r in scans(live_system, course)] == codes
+    # Each burst whole, one record each (the two are sent at once, so either may arrive first).
+    assert sorted(r["raw_code"] for r in scans(live_system, course)) == sorted(codes)
 
 
 CAMERA_REFUSES = """

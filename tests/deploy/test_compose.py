@@ -52,6 +52,7 @@ MAY_KEEP_DEFAULT = {
     "SMTP_PASSWORD": "the mailer alone sends",
     "MAIL_FROM": "the mailer alone sends",
     "MAIL_RATE": "the mailer alone sends",
+    "DATABASE_POOL_SIZE": "10 kept per process: the README's connection budget counts with it",
     "EVENTOPS_VENUE": "`make run` only: venue mode",
     "VENUE_HOST": "`make run` only: venue mode",
     "VENUE_CA_PORT": "`make run` only: venue mode",
