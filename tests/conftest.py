@@ -28,9 +28,6 @@ from werkzeug.serving import make_server
 # Nothing a test does may touch the developer's own var/ folder.
 os.environ["EVENTOPS_VAR_DIR"] = tempfile.mkdtemp(prefix="eventops-test-var-")
 os.environ.setdefault("RATELIMIT_ENABLED", "true")
-# Four test processes, each with live servers and engines of its own, share one PostgreSQL of 100
-# connections: each engine keeps two open, not ten (a burst still opens more for its duration).
-os.environ.setdefault("DATABASE_POOL_SIZE", "2")
 
 from eventops.config import Settings
 from eventops.migrate import upgrade
@@ -84,6 +81,9 @@ def make_settings(service: str, database_url: str, storage_dir: Path, **override
         secret_key="test-secret-" + uuid.uuid4().hex,
         storage_dir=storage_dir,
         testing=True,
+        # Four test processes, each with live servers and apps of its own, share one PostgreSQL of 100
+        # connections: an app keeps two open, not ten (a burst still opens more for its duration).
+        database_pool_size=2,
     )
     return Settings(**{**values, **overrides})
 
@@ -259,12 +259,25 @@ def create_service_app(service: str, settings: Settings):
 def app_factory(database_url, tmp_path):
     """Builds one service's Flask app on the test database."""
 
+    built = []
+
     def build(service: str, **overrides):
-        return create_service_app(
+        app = create_service_app(
             service, make_settings(service, database_url, tmp_path / "storage", **overrides)
         )
+        built.append(app)
+        return app
 
-    return build
+    yield build
+    for app in built:
+        dispose_engine(app)
+
+
+def dispose_engine(app) -> None:
+    """Close the app's idle database connections now, not when the app is garbage collected."""
+    engine = app.extensions.get("db_engine")
+    if engine is not None:
+        engine.dispose()
 
 
 def auth_headers() -> dict[str, str]:
@@ -328,6 +341,8 @@ def live_system(database_url, tmp_path) -> Iterator[LiveSystem]:
     yield system
     for server in system.servers.values():
         server.stop()
+    for app in system.apps.values():
+        dispose_engine(app)
 
 
 @pytest.fixture
