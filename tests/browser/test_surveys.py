@@ -158,6 +158,11 @@ def test_a_survey_of_every_kind_is_built_answered_on_a_phone_and_read_in_the_res
         rating = question(phone, "Насколько полезен был курс?")
         five = rating.locator("label", has_text=re.compile(r"^5$"))
         assert five.bounding_box()["height"] >= 44
+        # htmx is a deferred script: under load a tap can come before it has taken the form over.
+        for _ in range(100):
+            if phone.evaluate("() => Boolean(window.htmx)"):
+                break
+            phone.wait_for_timeout(100)
         five.tap()
         # Saved as she goes: the status line says so, nothing else on the page moves.
         expect(phone.locator("#save-state")).to_contain_text("Сохранено в")

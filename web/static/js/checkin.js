@@ -174,9 +174,25 @@
     return sendNow(entry, show);
   }
 
+  // localStorage reaches another tab's process a moment late, so a tab that has just had an entry answered
+  // also holds a lock named after it for a while: the browser keeps locks in one place, seen by every tab
+  // at once, and a second tab that finds it there does not send the entry again.
+  const SENT_LOCK = "eventops-checkin-sent-";
+  const SENT_LOCK_MS = 60 * 1000;
+  function markSent(nonce) {
+    if (!navigator.locks) return;
+    navigator.locks.request(SENT_LOCK + nonce, () => new Promise((done) => setTimeout(done, SENT_LOCK_MS)));
+  }
+  async function sentElsewhere(nonce) {
+    if (!navigator.locks || !navigator.locks.query) return false;
+    const locks = await navigator.locks.query();
+    return [...locks.held, ...locks.pending].some((lock) => lock.name === SENT_LOCK + nonce);
+  }
+
   async function sendNow(entry, show) {
     const nonce = entry.body.nonce;
     if (!isQueued(nonce)) return "sent"; // another tab had it answered a moment ago
+    if (await sentElsewhere(nonce)) return "sent"; // its own tab forgets it; this one hears of it soon
     inFlight.add(nonce);
     if (channel) channel.postMessage({ sending: nonce });
     let response, body = "";
@@ -222,6 +238,7 @@
     const participantId = Number(response.headers.get("X-Checkin-Participant")) || entry.body.participant_id;
     if (["checked_in", "already_checked_in"].includes(outcome)) noteChecked(participantId, true);
     if (outcome === "undo") noteChecked(participantId, false);
+    markSent(nonce);
     if (entry.body.offline) replayed(entry, body, outcome);
     if (response.ok || show || entry.body.offline) forget(nonce);
     else drop(entry, wordsOf(body) || `HTTP ${response.status}`);
