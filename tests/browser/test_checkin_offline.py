@@ -183,6 +183,9 @@ def test_the_queue_and_the_list_survive_a_browser_restart_while_offline(
         page.keyboard.type(elkin["code"], delay=0)
         page.keyboard.press("Enter")
         expect(page.locator("#pending")).to_have_text("Ожидают отправки: 1")
+        # Chromium writes localStorage to disk a moment after a change, not at once: a browser closed within
+        # that moment starts again without the last scan (a known limit: the queue is not in IndexedDB).
+        page.wait_for_timeout(2000)
     finally:
         tablet.close()
 

@@ -30,7 +30,9 @@ def test_organiser_logs_in_and_sees_every_service_up(chromium, live_system, staf
         expect(page.locator(f'tr[data-service="{service}"] td.up')).to_have_text("работает")
 
     # Touch targets: the login and logout buttons are at least 44 px tall.
-    box = page.get_by_role("button", name="Выйти").bounding_box()
+    logout = page.get_by_role("button", name="Выйти")
+    expect(logout).to_have_css("min-height", "44px")  # the stylesheet has arrived (slow under load)
+    box = logout.bounding_box()
     assert box["height"] >= 44
     page.close()
 
