@@ -97,8 +97,13 @@ def test_sigkill_mid_batch_loses_nothing_and_renders_each_once(
     log = tmp_path / "worker.log"
 
     worker = start_worker(processes, env, log)
+    # A batch commits its certificates together, so the first ones show the moment a job ends: the kill
+    # waits until the next job has started too, so that it lands in the middle of a batch.
     wait_for(
-        lambda: count_by_status(database_url).get(CertificateStatus.rendered, 0) >= 5,
+        lambda: (
+            count_by_status(database_url).get(CertificateStatus.rendered, 0) >= 5
+            and len(StartedJobRegistry(queue=queue)) == 1
+        ),
         180,
         "the first certificates",
         worker,
