@@ -13,6 +13,8 @@ import threading
 import time
 from pathlib import Path
 
+import requests
+
 from eventops.config import REPO_ROOT
 
 #: starting every process of the system, migrations first, takes 10–20 s on an idle machine
@@ -92,3 +94,26 @@ class Launcher:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(self.process.pid, signal.SIGKILL)
         return code
+
+
+def course_with_one_participant(
+    registration: str, token: str, slug: str, title: str, **participant
+) -> tuple[requests.Session, int, dict]:
+    """A course and one participant, straight through registration's API (at `registration`, ".../api/v1");
+    returns the API session (with the service token), the event id and the participant as registered."""
+    api = requests.Session()
+    api.headers["Authorization"] = f"Bearer {token}"
+    event = api.post(
+        f"{registration}/events",
+        json={"slug": slug, "title": title, "starts_on": "2026-10-07", "ends_on": "2026-10-09"},
+        timeout=30,
+    )
+    assert event.status_code == 201, event.text
+    event_id = event.json()["id"]
+    person = api.post(
+        f"{registration}/events/{event_id}/participants",
+        json={"surname": "Ёлкина", "first_name": "Анна", "email": "anna@example.org", **participant},
+        timeout=30,
+    )
+    assert person.status_code == 201, person.text
+    return api, event_id, person.json()

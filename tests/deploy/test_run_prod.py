@@ -23,7 +23,7 @@ from sqlalchemy.engine import make_url
 from bench import bench_checkin
 from tests.certificates.support import qr_codes
 from tests.conftest import POSTGRES_ADMIN_URL, REDIS_URL
-from tests.deploy.support import Launcher, free_port
+from tests.deploy.support import Launcher, course_with_one_participant, free_port
 
 pytestmark = pytest.mark.postgresql
 SERVICES = ("registration", "certificates", "feedback")
@@ -116,25 +116,9 @@ def test_a_check_in_and_a_certificate_download_through_nginx(prod, monkeypatch):
     monkeypatch.setattr(bench_checkin, "TABLETS", 1)
     registration = f"http://127.0.0.1:{prod.ports['registration']}/api/v1"
     certificates = f"http://127.0.0.1:{prod.ports['certificates']}/api/v1"
-    api = requests.Session()
-    api.headers["Authorization"] = f"Bearer {prod.token}"
-    event = api.post(
-        f"{registration}/events",
-        json={
-            "slug": "prod",
-            "title": "Курс в продакшене",
-            "starts_on": "2026-10-07",
-            "ends_on": "2026-10-09",
-        },
-        timeout=30,
+    api, event_id, person = course_with_one_participant(
+        registration, prod.token, "prod", "Курс в продакшене", gender="female"
     )
-    assert event.status_code == 201, event.text
-    event_id = event.json()["id"]
-    person = api.post(
-        f"{registration}/events/{event_id}/participants",
-        json={"surname": "Ёлкина", "first_name": "Анна", "gender": "female", "email": "anna@example.org"},
-        timeout=30,
-    ).json()
 
     # The door: staff log in and scan the badge through nginx, as a tablet does.
     system = SimpleNamespace(database_url=prod.database_url, urls={"web": prod.public_url})

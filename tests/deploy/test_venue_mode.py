@@ -15,7 +15,7 @@ import requests
 
 from tests.certificates.support import qr_codes
 from tests.conftest import REDIS_URL
-from tests.deploy.support import Launcher, free_port, refused
+from tests.deploy.support import Launcher, course_with_one_participant, free_port, refused
 
 VENUE_HOST = "127.0.0.2"
 
@@ -84,27 +84,10 @@ def test_only_the_gateway_faces_the_venue_address(venue):
 
 def test_badges_and_personal_links_open_the_venue_address(venue, ca_file):
     registration = f"http://127.0.0.1:{venue['ports']['registration']}/api/v1"
-    api = requests.Session()
-    api.headers["Authorization"] = f"Bearer {venue['token']}"
-    event = api.post(
-        f"{registration}/events",
-        json={
-            "slug": "venue",
-            "title": "Курс на площадке",
-            "starts_on": "2026-10-07",
-            "ends_on": "2026-10-09",
-        },
-        timeout=30,
+    api, event_id, person = course_with_one_participant(
+        registration, venue["token"], "venue", "Курс на площадке"
     )
-    assert event.status_code == 201, event.text
-    event_id = event.json()["id"]
-    person = api.post(
-        f"{registration}/events/{event_id}/participants",
-        json={"surname": "Ёлкина", "first_name": "Анна", "email": "anna@example.org"},
-        timeout=30,
-    )
-    assert person.status_code == 201, person.text
-    personal_link = f"https://{VENUE_HOST}:{venue['ports']['web']}/p/{person.json()['token']}"
+    personal_link = f"https://{VENUE_HOST}:{venue['ports']['web']}/p/{person['token']}"
 
     badges = api.get(f"{registration}/events/{event_id}/badges.pdf", timeout=60)
     assert badges.status_code == 200
